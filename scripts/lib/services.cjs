@@ -1,0 +1,258 @@
+// Finds or starts the Redis and PostgreSQL servers the app and its tests need.
+// Used by scripts/start.mjs (long-lived, under .data/) and the Jest global setup (throwaway).
+// CommonJS on purpose: both ESM scripts and Jest (CommonJS) load it.
+'use strict';
+
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const DATA = path.join(REPO, '.data');
+
+function log(message) {
+  process.stderr.write(`[services] ${message}\n`);
+}
+
+function isRoot() {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function which(binary) {
+  const found = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+}
+
+let aptUpdated = false;
+/** Installs Debian packages when running as root; otherwise says exactly what is missing. */
+function installOrExplain(packages, what) {
+  if (!isRoot() || !which('apt-get')) {
+    throw new Error(
+      `${what} is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y ${packages.join(' ')}), ` +
+        'or point the URL variable (REDIS_URL / DATABASE_URL) at a running server.',
+    );
+  }
+  log(`${what} is missing: installing ${packages.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    aptUpdated = true;
+  }
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(host, port, timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (open) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(check, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+}
+
+// ---------------------------------------------------------------- Redis
+
+async function redisReachable(url) {
+  const Redis = require('ioredis');
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+function redisServerBinary() {
+  let binary = which('redis-server');
+  if (!binary) {
+    installOrExplain(['redis-server'], 'redis-server');
+    binary = which('redis-server');
+  }
+  return binary;
+}
+
+/**
+ * Starts a redis-server on loopback.
+ * persistent: AOF on (the long-lived dev server); otherwise nothing is written to disk.
+ * detached: survives this process (the start command); otherwise stopped with stop().
+ */
+async function startRedis({ dir, port, persistent = false, appendfsync = 'everysec', detached = false }) {
+  const binary = redisServerBinary();
+  port = port ?? (await freePort());
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    '--save', '', '--appendonly', persistent ? 'yes' : 'no', '--appendfsync', appendfsync,
+    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes',
+    '--logfile', path.join(dir, 'redis.log'),
+  ];
+  const child = spawn(binary, args, { detached, stdio: 'ignore' });
+  if (detached) child.unref();
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor(() => redisReachable(url), `redis-server on port ${port}`);
+  return {
+    url,
+    port,
+    pid: child.pid,
+    args,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+async function postgresReachable(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function postgresBinDir() {
+  const find = () => {
+    const root = '/usr/lib/postgresql';
+    const versions = fs.existsSync(root)
+      ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+      : [];
+    if (versions.length > 0) return path.join(root, versions[0], 'bin');
+    const initdb = which('initdb');
+    return initdb ? path.dirname(initdb) : undefined;
+  };
+  let dir = find();
+  if (!dir) {
+    installOrExplain(['postgresql'], 'PostgreSQL (initdb, pg_ctl)');
+    dir = find();
+  }
+  return dir;
+}
+
+/** PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user. */
+function asServerUser(command, args, options = {}) {
+  if (!isRoot()) return execFileSync(command, args, { stdio: 'pipe', ...options });
+  if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
+  return execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe', ...options });
+}
+
+function serverUserCanUse(dir) {
+  if (!isRoot()) return true;
+  fs.mkdirSync(dir, { recursive: true });
+  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dir]).status === 0;
+}
+
+/**
+ * Starts (creating it on first use) a PostgreSQL cluster in `dir`, on loopback, trust auth,
+ * superuser `postgres`. `fast` trades durability for speed (tests only).
+ */
+async function startPostgres({ dir, port, fast = false }) {
+  const bin = postgresBinDir();
+  port = port ?? (await freePort());
+  if (!serverUserCanUse(dir)) {
+    // The repository sits where the postgres user cannot reach (for example under /root).
+    const fallback = path.join(os.tmpdir(), `payouts-jobs-pg-${Buffer.from(dir).toString('hex').slice(-24)}`);
+    log(`the postgres user cannot reach ${dir}; keeping the cluster in ${fallback}`);
+    dir = fallback;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  if (isRoot()) execFileSync('chown', ['-R', 'postgres', dir]);
+  fs.chmodSync(dir, 0o700);
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    asServerUser(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+  }
+  const settings = [
+    `-p ${port}`, '-c listen_addresses=127.0.0.1', `-k ${os.tmpdir()}`,
+    '-c max_connections=300',
+    ...(fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+  ].join(' ');
+  asServerUser(path.join(bin, 'pg_ctl'), ['-D', dir, '-o', settings, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitFor(() => postgresReachable(url), `PostgreSQL on port ${port}`);
+  return {
+    url,
+    port,
+    dir,
+    async stop({ remove = false } = {}) {
+      try {
+        asServerUser(path.join(bin, 'pg_ctl'), ['-D', dir, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+      if (remove) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates a database if it does not exist yet. */
+async function ensureDatabase(serverUrl, name) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (rowCount === 0) await client.query(`create database "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+module.exports = {
+  DATA,
+  REPO,
+  ensureDatabase,
+  freePort,
+  log,
+  portOpen,
+  postgresReachable,
+  redisReachable,
+  startPostgres,
+  startRedis,
+  waitFor,
+};

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsProcessor } from './analytics.processor';
+
+@Module({ providers: [AnalyticsProcessor] })
+export class AnalyticsModule {}

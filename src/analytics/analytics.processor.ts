@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { Job } from 'bull';
+import { JobData, JobHandler, JobName, QueueName, QueueProcessor } from '../queue';
+
+@Injectable()
+@QueueProcessor(QueueName.Analytics)
+export class AnalyticsProcessor {
+  @JobHandler(JobName.AnalyticsDailyStats)
+  async handleDailyStats(
+    job: Job<JobData<JobName.AnalyticsDailyStats>>,
+  ): Promise<{ day?: string }> {
+    return { day: job.data.day };
+  }
+
+  @JobHandler(JobName.QueueCleanup)
+  async handleQueueCleanup(): Promise<{ removed: number }> {
+    return { removed: 0 };
+  }
+}

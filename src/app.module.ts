@@ -1,0 +1,52 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AnalyticsModule } from './analytics/analytics.module';
+import { AppConfig, ConfigModule } from './config';
+import { CorrelationModule } from './correlation';
+import { DatabaseModule } from './database';
+import { ExportsModule } from './exports/exports.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { PayoutModule } from './payout/payout.module';
+import { QueueModule, QueueWorkerModule } from './queue';
+import { RedisModule } from './redis/redis.module';
+
+/** Shared by every role: configuration, connections, queues (to produce) and the domain. */
+const CORE = [
+  LoggingModule,
+  CorrelationModule,
+  RedisModule,
+  DatabaseModule,
+  QueueModule,
+  PayoutModule,
+  AnalyticsModule,
+  NotificationsModule,
+  ExportsModule,
+];
+
+/** Serving HTTP (roles `all` and `api`). */
+const HTTP = [HealthModule];
+
+/** Processing jobs (roles `all` and `worker`). */
+const WORKER = [QueueWorkerModule];
+
+/**
+ * The one place that decides what each role runs, by the modules it imports:
+ *   all = HTTP + WORKER, api = HTTP, worker = WORKER (and no HTTP server is created).
+ */
+@Module({})
+export class AppModule {
+  static forRole(config: AppConfig): DynamicModule {
+    const serves = config.role !== 'worker';
+    const processes = config.role !== 'api';
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ...CORE,
+        ...(serves ? HTTP : []),
+        ...(processes ? WORKER : []),
+      ],
+    };
+  }
+}

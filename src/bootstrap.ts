@@ -1,0 +1,124 @@
+import { INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
+import { inspectRedis, redactUrl } from './redis/redis-preflight';
+
+const logger = new NestLogger('Bootstrap');
+
+/** Reads and validates the environment; a bad value ends the process here, before any port opens. */
+export function loadConfigOrExit(overrides: Record<string, string> = {}): AppConfig {
+  try {
+    // The one place that reads process.env (through readEnvironment).
+    // eslint-disable-next-line no-restricted-syntax
+    return loadConfig({ ...readEnvironment(process.env), ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/**
+ * Redis must answer before anything starts (retrying for a while, so a process started beside
+ * its Redis waits for it), and a Redis that may evict keys is reported loudly: Bull loses jobs then.
+ */
+export async function preflight(config: AppConfig, waitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let report = await inspectRedis(config.redis.url, 2_000);
+  while (!report.reachable && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    report = await inspectRedis(config.redis.url, 2_000);
+  }
+  if (!report.reachable) {
+    throw new Error(
+      `Redis at ${redactUrl(config.redis.url)} is not reachable (${report.error}). ` +
+        'Start Redis or point REDIS_URL at a running one.',
+    );
+  }
+  if (report.evictionPolicy !== 'noeviction') {
+    logger.warn(
+      `!!! Redis maxmemory-policy is "${report.evictionPolicy}", not "noeviction": under memory ` +
+        'pressure Redis will evict queue keys and Bull will lose jobs. Set maxmemory-policy noeviction. !!!',
+    );
+  }
+  for (const warning of config.warnings()) logger.warn(warning);
+}
+
+export async function startHttp(config: AppConfig): Promise<NestExpressApplication> {
+  await preflight(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(config), {
+    bufferLogs: true,
+    // Keep-alive sockets must not hold the process open at shutdown.
+    forceCloseConnections: true,
+  });
+  configureHttp(app, config);
+  await app.listen(config.http.port, config.http.host);
+  logger.log(`Role ${config.role}: HTTP on ${config.http.host}:${config.http.port}`);
+  handleSignals(app, config);
+  return app;
+}
+
+/** HTTP settings shared by main.ts and the e2e tests. */
+export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.http.trustProxy);
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: '100kb' });
+  app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+}
+
+export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
+  await preflight(config);
+  const app = await NestFactory.createApplicationContext(AppModule.forRole(config), {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  logger.log(`Role ${config.role}: processing jobs, no HTTP port`);
+  handleSignals(app, config);
+  return app;
+}
+
+/**
+ * SIGTERM/SIGINT: stop taking requests and jobs, let active jobs finish (bounded by
+ * SHUTDOWN_TIMEOUT, see QueueLifecycle), close Redis and the database, then exit 0.
+ */
+function handleSignals(app: INestApplicationContext, config: AppConfig): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: finishing active work, then exiting`);
+    const server =
+      'getHttpServer' in app ? (app as NestExpressApplication).getHttpServer() : undefined;
+    server?.close();
+    setTimeout(() => {
+      logger.error('Shutdown took too long: exiting now');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5_000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error(`Shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+/** Entry-point wrapper: a start-up failure prints one clear line and exits non-zero. */
+export function run(start: () => Promise<unknown>): void {
+  start().catch((error: Error) => {
+    logger.error(`Start-up failed: ${error.message}`);
+    process.exit(1);
+  });
+}

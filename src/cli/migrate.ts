@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '../bootstrap';
+import { createDatabase, migrateToLatest } from '../database';
+
+/** `npm run migrate`: applies pending migrations (safe beside running instances). */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const db = createDatabase({ url: config.database.url, poolSize: 1 });
+  try {
+    const { results = [] } = await migrateToLatest(db);
+    const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    process.stdout.write(
+      applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema already up to date.\n',
+    );
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`Migration failed: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,148 @@
+import { ConfigProblem } from './config-error';
+import type {
+  AppEnv,
+  AppRole,
+  DatabaseEnv,
+  LogLevel,
+  NodeEnv,
+  QueueEnv,
+  RedisEnv,
+  SchedulerEnv,
+  SessionEnv,
+} from './env';
+
+type ValidatedEnv = AppEnv & RedisEnv & DatabaseEnv & QueueEnv & SessionEnv & SchedulerEnv;
+
+/** Used only outside production, so a laptop starts with no setup; production must set its own. */
+const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
+
+/**
+ * The typed configuration, built once from the validated environment. Nothing else in the
+ * codebase reads process.env: inject AppConfig instead.
+ */
+export class AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly isProduction: boolean;
+  readonly role: AppRole;
+  readonly http: { port: number; host: string; trustProxy: boolean | number | string };
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+  readonly metricsToken?: string;
+  readonly redis: { url: string; prefix: string };
+  readonly database: { url: string; poolSize: number; migrateOnStart: boolean };
+  readonly queue: {
+    defaultConcurrency: number;
+    concurrencyOverrides: Readonly<Record<string, number | undefined>>;
+    jobTimeoutMs: number;
+    attempts: number;
+    backoffDelayMs: number;
+    completedRetention: number;
+    failedRetentionMs: number;
+    cleanupIntervalMs: number;
+  };
+  readonly session: {
+    secrets: string[];
+    usesDevelopmentSecret: boolean;
+    ttlMs: number;
+    bootstrapAdmin?: { email: string; password: string };
+  };
+  readonly correlation: { enabled: boolean };
+  readonly scheduler: { distributed: boolean };
+  /** Validated-elsewhere extras (schedule overrides, provider settings) read by their own modules. */
+  readonly raw: Readonly<Record<string, string | undefined>>;
+
+  constructor(env: ValidatedEnv, raw: Record<string, string | undefined>) {
+    this.raw = Object.freeze({ ...raw });
+    this.nodeEnv = env.NODE_ENV;
+    this.isProduction = env.NODE_ENV === 'production';
+    this.role = env.APP_ROLE;
+    this.http = { port: env.PORT, host: env.HOST, trustProxy: parseTrustProxy(env.TRUST_PROXY) };
+    this.logLevel = env.LOG_LEVEL;
+    this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT;
+    this.metricsToken = env.METRICS_TOKEN;
+    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
+    this.database = {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      migrateOnStart: env.MIGRATE_ON_START,
+    };
+    this.queue = {
+      defaultConcurrency: env.MAX_QUEUE_CONCURRENCY,
+      concurrencyOverrides: {
+        payouts: env.QUEUE_CONCURRENCY_PAYOUTS,
+        analytics: env.QUEUE_CONCURRENCY_ANALYTICS,
+        notifications: env.QUEUE_CONCURRENCY_NOTIFICATIONS,
+        exports: env.QUEUE_CONCURRENCY_EXPORTS,
+      },
+      jobTimeoutMs: env.JOB_TIMEOUT,
+      attempts: env.JOB_ATTEMPTS,
+      backoffDelayMs: env.JOB_BACKOFF_DELAY,
+      completedRetention: env.COMPLETED_JOB_RETENTION,
+      failedRetentionMs: env.FAILED_JOB_RETENTION,
+      cleanupIntervalMs: env.QUEUE_CLEANUP_INTERVAL,
+    };
+    const secrets = (env.SESSION_SECRET ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    this.session = {
+      secrets: secrets.length > 0 ? secrets : [DEVELOPMENT_SESSION_SECRET],
+      usesDevelopmentSecret: secrets.length === 0,
+      ttlMs: env.SESSION_TTL,
+      bootstrapAdmin:
+        env.BOOTSTRAP_ADMIN_EMAIL && env.BOOTSTRAP_ADMIN_PASSWORD
+          ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
+          : undefined,
+    };
+    this.correlation = { enabled: env.ENABLE_CORRELATION_IDS };
+    this.scheduler = { distributed: env.USE_DISTRIBUTED_SCHEDULER };
+  }
+
+  concurrencyFor(queue: string): number {
+    return this.queue.concurrencyOverrides[queue] ?? this.queue.defaultConcurrency;
+  }
+
+  /** Rules that span variables or depend on NODE_ENV. */
+  crossChecks(): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    if (this.isProduction && this.session.usesDevelopmentSecret) {
+      problems.push({
+        variable: 'SESSION_SECRET',
+        expected: 'is required when NODE_ENV=production (at least 32 random characters)',
+        got: 'nothing',
+      });
+    }
+    const hasEmail = this.raw.BOOTSTRAP_ADMIN_EMAIL !== undefined;
+    const hasPassword = this.raw.BOOTSTRAP_ADMIN_PASSWORD !== undefined;
+    if (hasEmail !== hasPassword) {
+      problems.push({
+        variable: hasEmail ? 'BOOTSTRAP_ADMIN_PASSWORD' : 'BOOTSTRAP_ADMIN_EMAIL',
+        expected:
+          'must be set together with its pair (BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD)',
+        got: 'nothing',
+      });
+    }
+    return problems;
+  }
+
+  /** Legal but risky settings: logged at start, never silent. */
+  warnings(): string[] {
+    const warnings: string[] = [];
+    if (this.session.usesDevelopmentSecret) {
+      warnings.push(
+        'SESSION_SECRET is not set: using a development-only secret (refused in production).',
+      );
+    }
+    if (this.queue.jobTimeoutMs < 1_000) {
+      warnings.push(`JOB_TIMEOUT is ${this.queue.jobTimeoutMs} ms: most jobs will time out.`);
+    }
+    return warnings;
+  }
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

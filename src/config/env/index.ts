@@ -1,0 +1,28 @@
+import { AppEnv } from './app.env';
+import { DatabaseEnv } from './database.env';
+import { QueueEnv } from './queue.env';
+import { RedisEnv } from './redis.env';
+import { SchedulerEnv } from './scheduler.env';
+import { SessionEnv } from './session.env';
+
+export * from './app.env';
+
+/** The schema, split by concern. Every variable the process reads is a property of one of these. */
+export const ENV_SCHEMAS = [
+  AppEnv,
+  RedisEnv,
+  DatabaseEnv,
+  QueueEnv,
+  SessionEnv,
+  SchedulerEnv,
+] as const;
+
+export { AppEnv, DatabaseEnv, QueueEnv, RedisEnv, SchedulerEnv, SessionEnv };
+
+/** Values never printed back in error messages. */
+export const SECRET_VARIABLES = new Set([
+  'SESSION_SECRET',
+  'BOOTSTRAP_ADMIN_PASSWORD',
+  'METRICS_TOKEN',
+  'SMTP_URL',
+]);

@@ -1,0 +1,3 @@
+export * from './correlation.store';
+export { CorrelationContext } from './correlation.context';
+export { CorrelationModule } from './correlation.module';

@@ -1,0 +1,151 @@
+import { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Columns the database fills in; optional on insert, never updated by the app. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type UserRole = 'admin' | 'operator' | 'viewer';
+export type PayoutStatus = 'pending' | 'processing' | 'paid' | 'failed' | 'cancelled';
+export type LedgerKind = 'earning' | 'payout' | 'reversal';
+export type NotificationStatus = 'pending' | 'sent' | 'logged' | 'failed';
+export type ExportStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor_id: number | null;
+  actor_email: string | null;
+  action: string;
+  target: string;
+  detail: Json<Record<string, unknown>>;
+  correlation_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PayeesTable {
+  id: Generated<number>;
+  name: string;
+  email: string;
+  currency: string;
+  minimum_payout_minor: number;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface PayoutsTable {
+  id: Generated<string>;
+  payee_id: number;
+  amount_minor: number;
+  currency: string;
+  status: PayoutStatus;
+  idempotency_key: string;
+  provider_reference: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  correlation_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  processing_started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  payee_id: number;
+  kind: LedgerKind;
+  amount_minor: number;
+  currency: string;
+  payout_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PayoutEventsTable {
+  id: Generated<number>;
+  payout_id: string;
+  from_status: PayoutStatus | null;
+  to_status: PayoutStatus;
+  detail: string | null;
+  correlation_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  dedupe_key: string;
+  payout_id: string | null;
+  recipient: string;
+  subject: string;
+  body: string;
+  status: NotificationStatus;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: NullableTimestamp;
+}
+
+export interface NotificationAttemptsTable {
+  id: Generated<number>;
+  notification_id: number;
+  outcome: 'sent' | 'logged' | 'transient_error' | 'permanent_error';
+  error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ExportsTable {
+  id: Generated<string>;
+  requested_by: number | null;
+  status: ExportStatus;
+  filters: Json<Record<string, unknown>>;
+  file_name: string | null;
+  row_count: Generated<number>;
+  progress: Generated<number>;
+  error: string | null;
+  created_at: CreatedAt;
+  finished_at: NullableTimestamp;
+}
+
+export interface DailyPayoutStatsTable {
+  day: string;
+  currency: string;
+  paid_count: number;
+  paid_sum_minor: number;
+  failed_count: number;
+  avg_processing_ms: number | null;
+  updated_at: Timestamp;
+}
+
+export interface DatabaseSchema {
+  users: UsersTable;
+  audit_log: AuditLogTable;
+  payees: PayeesTable;
+  payouts: PayoutsTable;
+  ledger_entries: LedgerEntriesTable;
+  payout_events: PayoutEventsTable;
+  notifications: NotificationsTable;
+  notification_attempts: NotificationAttemptsTable;
+  exports: ExportsTable;
+  daily_payout_stats: DailyPayoutStatsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Payee = Selectable<PayeesTable>;
+export type NewPayee = Insertable<PayeesTable>;
+export type Payout = Selectable<PayoutsTable>;
+export type PayoutUpdate = Updateable<PayoutsTable>;
+export type PayoutEvent = Selectable<PayoutEventsTable>;
+export type Notification = Selectable<NotificationsTable>;
+export type ExportRecord = Selectable<ExportsTable>;

@@ -1,0 +1,53 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { sql } from 'kysely';
+import { Database } from '../database';
+import { Public } from '../http/route-group.decorator';
+import { RedisConnections } from '../redis/redis-connections';
+
+const DEPENDENCY_TIMEOUT_MS = 1_500;
+
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly redis: RedisConnections,
+    private readonly db: Database,
+  ) {}
+
+  /** The process is up and its event loop answers. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Redis and PostgreSQL both answer in time; 503 otherwise, so a balancer stops routing here. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.probe('redis', () => this.redis.commands.ping()),
+      () => this.probe('database', () => sql`select 1`.execute(this.db)),
+    ]);
+  }
+
+  private async probe<K extends string>(key: K, check: () => Promise<unknown>) {
+    const indicator = this.indicators.check(key);
+    try {
+      await withTimeout(check(), DEPENDENCY_TIMEOUT_MS);
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,40 @@
+import { BullModule } from '@nestjs/bull';
+import { Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { RedisConnections } from '../redis/redis-connections';
+import { defaultJobOptions } from './queue.options';
+import { QueueLifecycle } from './queue-lifecycle';
+import { QUEUE_NAMES } from './queue-names';
+import { JobProducer } from './queue.producer';
+import { QueueRegistry } from './queue-registry';
+
+const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name })));
+
+/**
+ * The four queues and their producer, for every role. Processing is wired separately by
+ * QueueWorkerModule, which only the worker roles import.
+ */
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [AppConfig, RedisConnections],
+      useFactory: (config: AppConfig, redis: RedisConnections) => ({
+        prefix: config.redis.prefix,
+        createClient: (type) => redis.forBull(type),
+        defaultJobOptions: defaultJobOptions(config),
+        settings: {
+          // A killed worker's jobs are picked up again once their lock lapses (lockDuration).
+          lockDuration: 30_000,
+          stalledInterval: 15_000,
+          // Payout processing is idempotent, so a job may safely stall (and rerun) a few times.
+          maxStalledCount: 3,
+        },
+      }),
+    }),
+    queues,
+  ],
+  providers: [QueueRegistry, JobProducer, QueueLifecycle],
+  exports: [queues, QueueRegistry, JobProducer],
+})
+export class QueueModule {}

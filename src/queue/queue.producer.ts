@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { Job, JobOptions, Queue } from 'bull';
+import { CorrelationContext } from '../correlation';
+import { JOB_CONTRACTS, JobData, JobMeta, JobPayload } from './job-contracts';
+import { JobName, QueueName } from './queue-names';
+import { QueueRegistry } from './queue-registry';
+
+export interface EnqueueOptions
+  extends Pick<JobOptions, 'jobId' | 'delay' | 'priority' | 'attempts'> {
+  /** Overrides the origin taken from the current context (the scheduler names its schedule). */
+  origin?: string;
+  /** Overrides the current correlation ID (the scheduler gives each tick a fresh one). */
+  correlationId?: string;
+}
+
+/**
+ * Every job enters Redis here. The job name picks the queue and the payload type, so a wrong
+ * payload does not compile, and every job carries `meta` with the correlation ID of the request
+ * or job that enqueued it.
+ */
+@Injectable()
+export class JobProducer {
+  constructor(
+    private readonly queues: QueueRegistry,
+    private readonly correlation: CorrelationContext,
+  ) {}
+
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayload<N>,
+    options: EnqueueOptions = {},
+  ): Promise<Job<JobData<N>>> {
+    const { origin, correlationId, ...jobOptions } = options;
+    const contract = JOB_CONTRACTS[name];
+    return this.queue(contract.queue).add(name, this.stamp(payload, origin, correlationId), {
+      ...contract.options,
+      ...jobOptions,
+    });
+  }
+
+  /** One round trip for many jobs of one name (the payout cycle enqueues thousands). */
+  async enqueueBulk<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: JobPayload<N>; jobId?: string }>,
+    options: Omit<EnqueueOptions, 'jobId'> = {},
+  ): Promise<Array<Job<JobData<N>>>> {
+    if (jobs.length === 0) return [];
+    const { origin, correlationId, ...jobOptions } = options;
+    const contract = JOB_CONTRACTS[name];
+    return this.queue(contract.queue).addBulk(
+      jobs.map(({ payload, jobId }) => ({
+        name,
+        data: this.stamp(payload, origin, correlationId),
+        opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
+      })),
+    );
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues.get(name);
+  }
+
+  private stamp<P>(payload: P, origin?: string, correlationId?: string): P & { meta: JobMeta } {
+    const meta: JobMeta = {
+      correlationId: correlationId ?? this.correlation.currentOrNew(),
+      enqueuedAt: Date.now(),
+      origin: origin ?? this.correlation.origin ?? 'unknown',
+    };
+    return { ...payload, meta };
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { Job } from 'bull';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../../config';
+import { CorrelationContext, isSafeCorrelationId } from '../../correlation';
+import { JOB_CONTRACTS, JobMeta, jobsOfQueue } from '../job-contracts';
+import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
+import { QueueRegistry } from '../queue-registry';
+import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
+import { PermanentJobError } from './permanent-job-error';
+
+type Handler = (job: Job) => Promise<unknown>;
+
+/**
+ * Wires the @QueueProcessor providers to Bull: one `process('*')` per queue at the configured
+ * concurrency, dispatching by job name. Every job runs inside a CLS context restored from its
+ * `meta`, after its payload has been checked against its contract.
+ * Boot fails when a job name has no handler, or two.
+ */
+@Injectable()
+export class JobDispatcher implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Jobs');
+  private readonly handlers = new Map<JobName, Handler>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly queues: QueueRegistry,
+    private readonly correlation: CorrelationContext,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.collectHandlers();
+    for (const queueName of QUEUE_NAMES) {
+      const queue = this.queues.get(queueName);
+      const concurrency = this.config.concurrencyFor(queueName);
+      // process() resolves only when the queue closes; errors surface through the logger.
+      queue
+        .process('*', concurrency, (job: Job) => this.run(queueName, job))
+        .catch((error: Error) =>
+          this.logger.error(`Queue ${queueName} stopped processing: ${error.message}`),
+        );
+      this.logger.log(`Processing queue ${queueName} (concurrency ${concurrency})`);
+    }
+  }
+
+  private collectHandlers(): void {
+    const problems: string[] = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const { instance, metatype } = wrapper;
+      if (!instance || !metatype) continue;
+      const queue = this.reflector.get<QueueName | undefined>(QUEUE_PROCESSOR, metatype);
+      if (!queue) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const target = (prototype as Record<string, unknown>)[method] as (
+          ...args: unknown[]
+        ) => unknown;
+        const name = this.reflector.get<JobName | undefined>(JOB_HANDLER, target);
+        if (!name) continue;
+        const where = `${metatype.name}.${method}`;
+        if (JOB_CONTRACTS[name].queue !== queue) {
+          problems.push(
+            `${where} handles "${name}", which belongs to queue "${JOB_CONTRACTS[name].queue}", not "${queue}".`,
+          );
+        } else if (this.handlers.has(name)) {
+          problems.push(
+            `Job "${name}" has two handlers (${where} is the second): keep exactly one.`,
+          );
+        } else {
+          this.handlers.set(name, (job) => Promise.resolve(target.call(instance, job)));
+        }
+      }
+    }
+    for (const queue of QUEUE_NAMES) {
+      for (const name of jobsOfQueue(queue).filter((n) => !this.handlers.has(n))) {
+        problems.push(
+          `Job "${name}" (queue "${queue}") has no handler: decorate a method with @JobHandler(...) ` +
+            `in a @QueueProcessor(...) provider of a module the worker imports.`,
+        );
+      }
+    }
+    if (problems.length > 0)
+      throw new Error(`Job handlers are not wired correctly:\n  - ${problems.join('\n  - ')}`);
+  }
+
+  private run(queue: QueueName, job: Job): Promise<unknown> {
+    const meta = readMeta(job.data);
+    const store = {
+      correlationId: meta?.correlationId ?? randomUUID(),
+      origin: `job ${queue}/${job.name}#${job.id}`,
+      job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
+    };
+    return this.correlation.run(store, () => this.handle(job));
+  }
+
+  private async handle(job: Job): Promise<unknown> {
+    try {
+      const handler = this.handlers.get(job.name as JobName);
+      if (!handler)
+        throw new PermanentJobError(`No handler for job name "${job.name}" in this queue`);
+      await this.checkPayload(job);
+      const result = await handler(job);
+      this.logger.debug(`Job done`);
+      return result;
+    } catch (error) {
+      const permanent = error instanceof PermanentJobError;
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // discard() tells Bull not to retry, whatever attempts remain.
+      if (permanent) job.discard();
+      this.logger.warn(
+        `Job failed${permanent ? ' permanently' : lastAttempt ? ' (no attempts left)' : ', will retry'}: ${(error as Error).message}`,
+      );
+      throw error;
+    }
+  }
+
+  private async checkPayload(job: Job): Promise<void> {
+    const contract = JOB_CONTRACTS[job.name as JobName];
+    if (typeof job.data !== 'object' || job.data === null || Array.isArray(job.data)) {
+      throw new PermanentJobError(`Invalid data for job "${job.name}": expected an object`);
+    }
+    const errors = await validate(
+      plainToInstance(contract.payload as new () => object, job.data as object),
+    );
+    if (errors.length > 0) {
+      const details = errors.map(
+        (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+      );
+      throw new PermanentJobError(`Invalid data for job "${job.name}": ${details.join('; ')}`);
+    }
+  }
+}
+
+function readMeta(data: unknown): JobMeta | undefined {
+  const meta = (data as { meta?: Partial<JobMeta> } | null)?.meta;
+  // Data written by another producer is untrusted: only a sane ID is carried on into logs.
+  return meta && isSafeCorrelationId(meta.correlationId) ? (meta as JobMeta) : undefined;
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { JobDispatcher } from './job-dispatcher';
+
+/** Imported only by the roles that process jobs (see AppModule.forRole). */
+@Module({ imports: [DiscoveryModule], providers: [JobDispatcher] })
+export class QueueWorkerModule {}

@@ -1,0 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const services = require('../../scripts/lib/services.cjs');
+
+export default async function globalTeardown(): Promise<void> {
+  const postgres = (globalThis as Record<string, unknown>).__TEST_POSTGRES__ as
+    | { stop(options: { remove: boolean }): Promise<void> }
+    | undefined;
+  await postgres?.stop({ remove: true });
+
+  fs.rmSync(path.join(services.DATA, `test-${process.pid}`), { recursive: true, force: true });
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { AppConfig, loadConfig } from '../../src/config';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const services = require('../../scripts/lib/services.cjs');
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after stop()). */
+  restart(): Promise<void>;
+}
+
+/** A throwaway redis-server for one test file, on its own port. */
+export async function startTestRedis(options: { persistent?: boolean } = {}): Promise<TestRedis> {
+  const port: number = await services.freePort();
+  const dir = path.join(services.DATA, `test-${process.ppid}`, `redis-${port}`);
+  let server = await services.startRedis({ dir, port, persistent: options.persistent ?? false });
+  return {
+    url: server.url,
+    port,
+    stop: () => server.stop(),
+    async restart() {
+      server = await services.startRedis({ dir, port, persistent: options.persistent ?? false });
+    },
+  };
+}
+
+/** A fresh database in the run's throwaway cluster (see global-setup.ts). */
+export async function createTestDatabase(): Promise<string> {
+  const serverUrl = process.env.TEST_POSTGRES_URL;
+  if (!serverUrl)
+    throw new Error('TEST_POSTGRES_URL is not set: run the e2e tests through jest (global setup)');
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  return services.ensureDatabase(serverUrl, name);
+}
+
+export async function query<T = Record<string, unknown>>(
+  databaseUrl: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Environment for an app under test; quiet, fast retries, isolated key prefix. */
+export function testEnv(
+  redisUrl: string,
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: `t${randomBytes(3).toString('hex')}`,
+    JOB_BACKOFF_DELAY: '50',
+    SHUTDOWN_TIMEOUT: '10s',
+    ...overrides,
+  };
+}
+
+export function testConfig(env: Record<string, string>): AppConfig {
+  return loadConfig(env);
+}
