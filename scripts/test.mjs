@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite on a fresh machine. Installs dependencies, builds dist/ (e2e tests
+// run real app processes from it), then runs Jest: unit specs and e2e specs, which start their
+// own throwaway Redis and PostgreSQL (see test/support). Extra arguments go to Jest.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const setup = require('./lib/setup.cjs');
+setup.ensureDependencies();
+setup.ensureBuild({ force: true });
+
+const jest = spawnSync('npx', ['jest', '--ci', ...process.argv.slice(2)], { cwd: setup.REPO, stdio: 'inherit' });
+process.exit(jest.status ?? 1);

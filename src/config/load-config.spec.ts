@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { ConfigError } from './config-error';
+import { parseDuration } from './duration';
+import { allVariables, loadConfig } from './load-config';
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  return '';
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.role).toBe('all');
+    expect(config.http.port).toBe(3000);
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.scheduler.distributed).toBe(true);
+    expect(config.correlation.enabled).toBe(true);
+    expect(config.session.ttlMs).toBe(86_400_000);
+    expect(config.queue).toMatchObject({
+      defaultConcurrency: 5,
+      jobTimeoutMs: 300_000,
+      failedRetentionMs: 7 * 86_400_000,
+      cleanupIntervalMs: 3_600_000,
+    });
+    expect(config.shutdownTimeoutMs).toBe(30_000);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ PORT: '', SESSION_TTL: '' }).http.port).toBe(3000);
+  });
+
+  it.each([
+    ['NODE_ENV', 'staging', 'must be one of development, production, test'],
+    ['PORT', 'eighty', 'must be a whole number from 0 to 65535'],
+    ['PORT', '70000', 'must be a whole number from 0 to 65535'],
+    ['APP_ROLE', 'scheduler', 'must be one of all, api, worker'],
+    ['LOG_LEVEL', 'verbose', 'must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['REDIS_URL', 'http://localhost:6379', 'must be a redis:// or rediss:// URL'],
+    ['DATABASE_URL', 'mysql://localhost/db', 'must be a postgres:// or postgresql:// URL'],
+    ['USE_DISTRIBUTED_SCHEDULER', 'maybe', 'must be true or false'],
+    ['ENABLE_CORRELATION_IDS', '2', 'must be true or false'],
+    ['SESSION_TTL', 'forever', 'must be a duration'],
+    ['SESSION_TTL', '10', 'must be a duration'],
+    ['QUEUE_CLEANUP_INTERVAL', '-5m', 'must be a duration'],
+    ['MAX_QUEUE_CONCURRENCY', '0', 'must be a whole number from 1 to 1000'],
+    ['MAX_QUEUE_CONCURRENCY', '2.5', 'must be a whole number from 1 to 1000'],
+    ['QUEUE_CONCURRENCY_PAYOUTS', 'lots', 'must be a whole number from 1 to 1000'],
+    ['JOB_TIMEOUT', '0', 'must be a duration'],
+    ['FAILED_JOB_RETENTION', 'a week', 'must be a duration'],
+    ['SHUTDOWN_TIMEOUT', '30 seconds', 'must be a duration'],
+    ['SESSION_SECRET', 'short', 'must be at least 32 characters'],
+    ['QUEUE_PREFIX', 'has space', 'must be 1-64 characters'],
+  ])('refuses %s=%j, naming it and what it must be', (variable, value, expected) => {
+    const message = problemsOf({ [variable]: value });
+    expect(message).toContain(`- ${variable}: ${expected}`);
+  });
+
+  it('lists every bad variable in one message, with what it got', () => {
+    const message = problemsOf({ PORT: 'x', APP_ROLE: 'boss', SESSION_TTL: 'soon' });
+    expect(message).toMatch(/Invalid configuration \(3 problems\)/);
+    expect(message).toContain('PORT: must be a whole number from 0 to 65535 (got "x")');
+    expect(message).toContain('APP_ROLE: must be one of all, api, worker (got "boss")');
+    expect(message).toContain('SESSION_TTL: must be a duration');
+  });
+
+  it('never prints secrets or passwords back', () => {
+    const message = problemsOf({ SESSION_SECRET: 'hunter2', DATABASE_URL: 'mysql://u:topsecret@h/db' });
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('topsecret');
+    expect(message).toContain('SESSION_SECRET: must be at least 32 characters');
+  });
+
+  it('requires SESSION_SECRET in production, with no default', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toContain('SESSION_SECRET: is required when NODE_ENV=production');
+    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(32) + ',' + 'b'.repeat(40) });
+    expect(config.session.secrets).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+  });
+
+  it('uses a development secret only outside production, and warns about it', () => {
+    const config = loadConfig({});
+    expect(config.session.usesDevelopmentSecret).toBe(true);
+    expect(config.warnings().join('\n')).toContain('SESSION_SECRET is not set');
+  });
+
+  it('accepts per-queue concurrency overrides', () => {
+    const config = loadConfig({ MAX_QUEUE_CONCURRENCY: '4', QUEUE_CONCURRENCY_EXPORTS: '1' });
+    expect(config.concurrencyFor('exports')).toBe(1);
+    expect(config.concurrencyFor('payouts')).toBe(4);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['1500', 1500],
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', 'soon', '-1s', '5 minutes', '1e3'])('refuses %j', (text) => expect(parseDuration(text)).toBeUndefined());
+});
+
+describe('.env.example', () => {
+  const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+  const documented = parse(example);
+
+  it('documents exactly the variables of the schema', () => {
+    expect(Object.keys(documented).sort()).toEqual([...allVariables()].sort());
+  });
+
+  it('shows the defaults the schema applies', () => {
+    const fromExample = loadConfig(documented);
+    const fromDefaults = loadConfig({});
+    const { raw: _a, ...exampleConfig } = fromExample;
+    const { raw: _b, ...defaultConfig } = fromDefaults;
+    expect(exampleConfig).toEqual(defaultConfig);
+  });
+
+  it('documents each variable with a comment line above it', () => {
+    const lines = example.split('\n');
+    for (const variable of allVariables()) {
+      const index = lines.findIndex((line) => line.startsWith(`${variable}=`));
+      // Related variables may share one comment (for example the per-queue overrides).
+      let above = index - 1;
+      while (above >= 0 && /^[A-Z][A-Z0-9_]*=/.test(lines[above])) above -= 1;
+      expect({ variable, documented: lines[above]?.startsWith('#') }).toEqual({ variable, documented: true });
+    }
+  });
+});
