@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AnalyticsModule } from './analytics/analytics.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { CorrelationModule } from './correlation';
 import { DatabaseModule } from './database';
@@ -10,6 +11,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
 import { RedisModule } from './redis/redis.module';
+import { SessionModule } from './session/session.module';
 
 /** Shared by every role: configuration, connections, queues (to produce) and the domain. */
 const CORE = [
@@ -25,7 +27,7 @@ const CORE = [
 ];
 
 /** Serving HTTP (roles `all` and `api`). */
-const HTTP = [HealthModule];
+const HTTP = [SessionModule, AuthModule, HealthModule];
 
 /** Processing jobs (roles `all` and `worker`). */
 const WORKER = [QueueWorkerModule];

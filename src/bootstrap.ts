@@ -1,9 +1,12 @@
 import { INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
+import { CorrelationMiddleware } from './correlation';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { inspectRedis, redactUrl } from './redis/redis-preflight';
 
 const logger = new NestLogger('Bootstrap');
@@ -69,7 +72,12 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '100kb' });
-  app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
+  app.use(helmet());
+  if (config.correlation.enabled) {
+    const correlation = app.get(CorrelationMiddleware);
+    app.use(correlation.use.bind(correlation));
+  }
+  app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

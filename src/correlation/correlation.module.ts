@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
 import { CorrelationContext } from './correlation.context';
+import { CorrelationMiddleware } from './correlation.middleware';
 
 /**
  * CLS for requests and jobs. The HTTP middleware is mounted by the request pipeline (only where
@@ -9,7 +10,7 @@ import { CorrelationContext } from './correlation.context';
 @Global()
 @Module({
   imports: [ClsModule.forRoot({ global: true, middleware: { mount: false } })],
-  providers: [CorrelationContext],
-  exports: [CorrelationContext],
+  providers: [CorrelationContext, CorrelationMiddleware],
+  exports: [CorrelationContext, CorrelationMiddleware],
 })
 export class CorrelationModule {}

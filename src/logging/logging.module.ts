@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import { ClsServiceManager } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config';
@@ -8,9 +9,12 @@ import { CorrelationStore } from '../correlation';
 export function correlationFields(): Record<string, unknown> {
   const cls = ClsServiceManager.getClsService<CorrelationStore>();
   if (!cls.isActive()) return {};
-  const correlationId = cls.get('correlationId');
   const job = cls.get('job');
-  return job ? { correlationId, ...job } : correlationId ? { correlationId } : {};
+  if (job) return { correlationId: cls.get('correlationId'), ...job };
+  // Inside a request pino-http already binds the ID (see genReqId); elsewhere (a scheduler tick) add it.
+  if (cls.get('origin')?.startsWith('http ')) return {};
+  const correlationId = cls.get('correlationId');
+  return correlationId ? { correlationId } : {};
 }
 
 /**
@@ -25,11 +29,13 @@ export function correlationFields(): Record<string, unknown> {
         pinoHttp: {
           level: config.logLevel,
           mixin: correlationFields,
-          // The correlation ID replaces pino-http's own request id.
-          genReqId: () => undefined as unknown as string,
+          // The correlation ID (set by CorrelationMiddleware, which runs first) is the request id.
+          genReqId: (req: IncomingMessage & { correlationId?: string }) =>
+            req.correlationId as string,
+          customAttributeKeys: { reqId: 'correlationId' },
           quietReqLogger: true,
-          customLogLevel: (_req, res, error) =>
-            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          // 4xx answers are the client's business (and frequent: 401s); 5xx are ours.
+          customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
           serializers: {
             req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

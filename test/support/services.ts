@@ -59,7 +59,7 @@ export function testEnv(
 ): Record<string, string> {
   return {
     NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     REDIS_URL: redisUrl,
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: `t${randomBytes(3).toString('hex')}`,
