@@ -1,5 +1,6 @@
 import { AppEnv } from './app.env';
 import { DatabaseEnv } from './database.env';
+import { MetricsEnv } from './metrics.env';
 import { QueueEnv } from './queue.env';
 import { RedisEnv } from './redis.env';
 import { SchedulerEnv } from './scheduler.env';
@@ -15,9 +16,10 @@ export const ENV_SCHEMAS = [
   QueueEnv,
   SessionEnv,
   SchedulerEnv,
+  MetricsEnv,
 ] as const;
 
-export { AppEnv, DatabaseEnv, QueueEnv, RedisEnv, SchedulerEnv, SessionEnv };
+export { AppEnv, DatabaseEnv, MetricsEnv, QueueEnv, RedisEnv, SchedulerEnv, SessionEnv };
 
 /** Values never printed back in error messages. */
 export const SECRET_VARIABLES = new Set([
