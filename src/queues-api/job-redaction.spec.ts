@@ -1,4 +1,4 @@
-import { QueueName } from '../queue';
+import { QueueName } from '../queue/queue-names';
 import { REDACTED, redactJobData } from './job-redaction';
 
 describe('redactJobData', () => {

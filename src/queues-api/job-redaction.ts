@@ -1,4 +1,4 @@
-import { QueueName } from '../queue';
+import { QueueName } from '../queue/queue-names';
 
 export const REDACTED = '[redacted]';
 

@@ -303,6 +303,17 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
     await mutate('post', '/queues/analytics/retry-failed', { limit: 5000 }).expect(400);
     await mutate('post', '/queues/nope/pause').expect(404);
     await mutate('post', '/queues/analytics/jobs/missing/retry').expect(404);
+    await mutate('post', '/queues/analytics/jobs/missing/promote').expect(404);
+    await mutate('delete', '/queues/analytics/jobs/missing').expect(404);
+    await mutate('delete', '/queues/analytics/jobs/bad%20id').expect(400);
+    await mutate('post', '/queues/nope/resume').expect(404);
+    await mutate('post', '/queues/nope/retry-failed').expect(404);
+    await mutate('post', '/queues/nope/clean', { state: 'failed', graceMs: 0 }).expect(404);
+    await mutate('post', '/queues/analytics/clean', {
+      state: 'failed',
+      graceMs: 0,
+      extra: 1,
+    }).expect(400);
     // Reads need a session; mutations need the admin role and the CSRF token.
     await request(http.server).get('/queues').expect(401);
     await request(http.server)
