@@ -3,13 +3,17 @@ import { AnalyticsModule } from './analytics/analytics.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { CorrelationModule } from './correlation';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsHttpModule } from './metrics/metrics-http.module';
+import { MetricsWorkerModule } from './metrics/metrics-worker.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
+import { QueuesApiModule } from './queues-api/queues-api.module';
 import { RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 
@@ -27,10 +31,17 @@ const CORE = [
 ];
 
 /** Serving HTTP (roles `all` and `api`). */
-const HTTP = [SessionModule, AuthModule, HealthModule];
+const HTTP = [
+  SessionModule,
+  AuthModule,
+  HealthModule,
+  MetricsHttpModule,
+  QueuesApiModule,
+  DashboardModule,
+];
 
 /** Processing jobs (roles `all` and `worker`). */
-const WORKER = [QueueWorkerModule];
+const WORKER = [QueueWorkerModule, MetricsWorkerModule];
 
 /**
  * The one place that decides what each role runs, by the modules it imports:
