@@ -39,13 +39,14 @@ async function listRoutes(env: Record<string, string>): Promise<Route[]> {
       _router?: { stack: Layer[] };
     };
     const stack = (express.router ?? express._router)?.stack ?? [];
-    return stack.flatMap((layer) =>
+    const all = stack.flatMap((layer) =>
       layer.route
         ? Object.keys(layer.route.methods)
             .filter((method) => method !== '_all' && method !== 'connect')
             .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }))
         : [],
     );
+    return [...new Map(all.map((route) => [`${route.method} ${route.path}`, route])).values()];
   } finally {
     await app.close();
   }
@@ -284,7 +285,17 @@ describe('HTTP fuzz of every route (random bodies, query strings, params, header
 
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom(...routes),
+          // Controllers' routes mostly; now and then the middleware catch-all (unknown paths).
+          fc.oneof(
+            {
+              weight: 5,
+              arbitrary: fc.constantFrom(...routes.filter((r) => !r.path.includes('*'))),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(...routes.filter((r) => r.path.includes('*'))),
+            },
+          ),
           fc.array(paramValue, { minLength: 1, maxLength: 3 }),
           queryString,
           body,
