@@ -172,5 +172,12 @@ export function createHostNetwork(
   const id = randomBytes(2).toString('hex');
   const network = new NetnsNetwork(id, 100 + (parseInt(id, 16) % 150), names);
   process.once('exit', network.onExit);
+  // 'exit' does not run when the run is stopped by a signal: delete the namespaces then too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      network.close();
+      process.kill(process.pid, signal);
+    });
+  }
   return network;
 }
