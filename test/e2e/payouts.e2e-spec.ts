@@ -151,20 +151,17 @@ describe('Payouts: cycle, exactly-once processing, reconciler (real PostgreSQL +
       expect.objectContaining({ request_count: 1, charge_count: 1, amount_minor: 1500 }),
     ]);
 
-    // Two instances run the same payout at the same moment (slow provider): one pays, the other
-    // sees it taken; the provider is called once.
-    const api1 = await boot('api', redis.url, db, { PROVIDER_LATENCY: '300ms' });
-    const api2 = await boot('api', redis.url, db, {
-      PROVIDER_LATENCY: '300ms',
-      ...sameQueues(api1),
-    });
+    // Two instances run the same payout: the second arrives while the first is waiting for the
+    // (slow) provider, finds the payout taken and leaves it; the provider is called once.
+    const api1 = await boot('api', redis.url, db, { PROVIDER_LATENCY: '1s' });
+    const api2 = await boot('api', redis.url, db, { PROVIDER_LATENCY: '1s', ...sameQueues(api1) });
     const racing = (await api1.get(PayoutCycleService).payPayee(second)) as { payoutId: string };
     const attempt = { attempt: 1, maxAttempts: 5 };
-    const outcomes = await Promise.all([
-      api1.get(PayoutProcessingService).process(racing.payoutId, attempt),
-      api2.get(PayoutProcessingService).process(racing.payoutId, attempt),
-    ]);
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['busy', 'paid']);
+    const firstRun = api1.get(PayoutProcessingService).process(racing.payoutId, attempt);
+    await waitForStatus(db, racing.payoutId, 'processing');
+    const secondRun = api2.get(PayoutProcessingService).process(racing.payoutId, attempt);
+    const outcomes = await Promise.all([firstRun, secondRun]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['paid', 'busy']);
     expect(await chargesFor(db, racing.payoutId)).toEqual([
       expect.objectContaining({ request_count: 1, charge_count: 1 }),
     ]);
