@@ -43,7 +43,7 @@ export class NotificationRepository {
       providerReference: payout.provider_reference,
       lastError: payout.last_error,
     });
-    await this.db
+    const created = await this.db
       .insertInto('notifications')
       .values({
         dedupe_key: dedupeKey,
@@ -54,8 +54,10 @@ export class NotificationRepository {
         status: 'pending',
       })
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
-      .execute();
-    return this.findByDedupeKey(dedupeKey);
+      .returningAll()
+      .executeTakeFirst();
+    // Nothing returned: a concurrent run created it first.
+    return created ?? this.findByDedupeKey(dedupeKey);
   }
 
   findByDedupeKey(dedupeKey: string): Promise<Notification | undefined> {

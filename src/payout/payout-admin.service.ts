@@ -5,7 +5,7 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { Kysely, sql } from 'kysely';
+import { Kysely } from 'kysely';
 import { CorrelationContext } from '../correlation';
 import { Database, DatabaseSchema } from '../database';
 import { JobName, JobProducer } from '../queue';
@@ -80,7 +80,7 @@ export class PayoutAdminService {
     const result = await this.payouts.transition(id, {
       from: ['pending'],
       to: 'cancelled',
-      set: { finished_at: sql<Date>`now()` },
+      finish: true,
       reverseDebit: true,
       detail: 'cancelled by an administrator',
       correlationId: this.correlation.id ?? null,

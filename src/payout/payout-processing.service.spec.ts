@@ -63,10 +63,8 @@ class InMemoryPayouts {
     if (!change.from.includes(this.payout.status)) return { changed: false, current: this.payout };
     const previous = this.payout.status;
     this.payout = { ...this.payout, status: change.to };
-    if (change.to === 'processing') this.payout.attempts += 1;
-    if (change.set && 'provider_reference' in change.set) {
-      this.payout.provider_reference = change.set.provider_reference as string;
-    }
+    if (change.startAttempt) this.payout.attempts += 1;
+    if (change.providerReference) this.payout.provider_reference = change.providerReference;
     if (change.reverseDebit) this.reversals += 1;
     this.events.push({ from: previous, to: change.to, detail: change.detail });
     return { changed: true, payout: this.payout, previous };

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { sql } from 'kysely';
 import { CorrelationContext } from '../correlation';
 import { Payout, PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
@@ -77,10 +76,7 @@ export class PayoutProcessingService {
     const claim = await payouts.transition(payoutId, {
       from: ['pending', 'processing'],
       to: 'processing',
-      set: {
-        attempts: sql<number>`attempts + 1`,
-        processing_started_at: sql<Date>`coalesce(processing_started_at, now())`,
-      },
+      startAttempt: true,
       detail:
         `attempt ${attempt.attempt} of ${attempt.maxAttempts}` +
         (payout.status === 'processing' ? ' (it was already processing: retry or take-over)' : ''),
@@ -103,7 +99,9 @@ export class PayoutProcessingService {
     const paid = await payouts.transition(payoutId, {
       from: ['processing'],
       to: 'paid',
-      set: { provider_reference: reference, finished_at: sql<Date>`now()`, last_error: null },
+      providerReference: reference,
+      finish: true,
+      lastError: null,
       detail: `paid through ${this.provider.name}, reference ${reference}`,
       correlationId: this.correlationId,
     });
@@ -158,7 +156,8 @@ export class PayoutProcessingService {
     const failed = await payouts.transition(payout.id, {
       from: ['processing'],
       to: 'failed',
-      set: { last_error: reason, finished_at: sql<Date>`now()` },
+      lastError: reason,
+      finish: true,
       reverseDebit: true,
       detail: reason,
       correlationId: this.correlationId,

@@ -17,7 +17,9 @@ export class PayoutProcessor {
 
   @JobHandler(JobName.PayoutCycle)
   handleCycle(job: Job<JobData<JobName.PayoutCycle>>): Promise<CycleSummary> {
-    return this.cycle.runCycle((summary) => job.progress(summary.payeesScanned));
+    return this.cycle.runCycle(({ payeesScanned, payoutsCreated }) =>
+      job.progress({ payeesScanned, payoutsCreated }),
+    );
   }
 
   @JobHandler(JobName.PayoutPayPayee)

@@ -1,12 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Kysely, sql, UpdateObject } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { Database, DatabaseSchema, Payout, PayoutStatus } from '../database';
 
 export interface Transition {
   /** The statuses the payout may be in for this change; otherwise nothing changes. */
   from: readonly PayoutStatus[];
   to: PayoutStatus;
-  set?: Omit<UpdateObject<DatabaseSchema, 'payouts'>, 'status' | 'updated_at'>;
+  /** Counts an attempt and stamps processing_started_at the first time. */
+  startAttempt?: boolean;
+  /** Stamps finished_at. */
+  finish?: boolean;
+  providerReference?: string;
+  /** Replaces last_error (null clears it); unchanged when undefined. */
+  lastError?: string | null;
   /** Gives the amount back to the payee's balance (at most once per payout: unique index). */
   reverseDebit?: boolean;
   detail: string;
@@ -75,49 +81,50 @@ export class PayoutRepository {
     });
   }
 
-  /** Applies a transition if the payout is in one of `from`; records it in payout_events. */
+  /**
+   * Applies a transition if the payout is in one of `from`, with its history row and (for
+   * failed/cancelled) its reversal, in ONE statement: the row is locked (FOR UPDATE in the first
+   * CTE, which sees the latest committed status), so a concurrent transition waits and then
+   * finds the new status. A reversal is at most once per payout (unique (payout_id, kind)).
+   */
   async transition(id: string, change: Transition): Promise<TransitionResult> {
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('payouts')
-        .selectAll()
-        .where('id', '=', id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!current || !change.from.includes(current.status)) return { changed: false, current };
-      const payout = await trx
-        .updateTable('payouts')
-        .set({ ...change.set, status: change.to, updated_at: sql<Date>`now()` })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('payout_events')
-        .values({
-          payout_id: id,
-          from_status: current.status,
-          to_status: change.to,
-          detail: change.detail,
-          correlation_id: change.correlationId,
-        })
-        .execute();
-      if (change.reverseDebit) {
-        await trx
-          .insertInto('ledger_entries')
-          .values({
-            payee_id: current.payee_id,
-            kind: 'reversal',
-            amount_minor: Number(current.amount_minor),
-            currency: current.currency,
-            payout_id: id,
-          })
-          .onConflict((oc) =>
-            oc.columns(['payout_id', 'kind']).where('payout_id', 'is not', null).doNothing(),
-          )
-          .execute();
-      }
-      return { changed: true, payout, previous: current.status };
-    });
+    const { rows } = await sql<Payout & { previous_status: PayoutStatus | null; changed: boolean }>`
+      WITH current AS (
+        SELECT id, status FROM payouts WHERE id = ${id} FOR UPDATE
+      ), updated AS (
+        UPDATE payouts p SET
+          status = ${change.to},
+          updated_at = now(),
+          attempts = p.attempts + ${change.startAttempt ? 1 : 0},
+          processing_started_at = CASE WHEN ${change.startAttempt ?? false}::boolean
+                                       THEN coalesce(p.processing_started_at, now())
+                                       ELSE p.processing_started_at END,
+          finished_at = CASE WHEN ${change.finish ?? false}::boolean THEN now() ELSE p.finished_at END,
+          provider_reference = coalesce(${change.providerReference ?? null}::text, p.provider_reference),
+          last_error = CASE WHEN ${change.lastError !== undefined}::boolean
+                            THEN ${change.lastError ?? null}::text ELSE p.last_error END
+        FROM current c
+        WHERE p.id = c.id AND c.status = ANY(${[...change.from]}::text[])
+        RETURNING p.*, c.status AS previous_status
+      ), event AS (
+        INSERT INTO payout_events (payout_id, from_status, to_status, detail, correlation_id)
+        SELECT id, previous_status, status, ${change.detail}, ${change.correlationId} FROM updated
+      ), reversal AS (
+        INSERT INTO ledger_entries (payee_id, kind, amount_minor, currency, payout_id)
+        SELECT payee_id, 'reversal', amount_minor, currency, id FROM updated
+        WHERE ${change.reverseDebit ?? false}::boolean
+        ON CONFLICT (payout_id, kind) WHERE payout_id IS NOT NULL DO NOTHING
+      )
+      SELECT updated.*, true AS changed FROM updated
+      UNION ALL
+      SELECT payouts.*, NULL, false FROM payouts
+      WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM updated)
+    `.execute(this.db);
+    const row = rows[0];
+    if (!row) return { changed: false };
+    const { previous_status: previous, changed, ...payout } = row;
+    if (!changed || !previous) return { changed: false, current: payout };
+    return { changed: true, payout, previous };
   }
 
   /**
@@ -131,25 +138,17 @@ export class PayoutRepository {
     correlationId: string | null,
     lastError?: string,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('payouts')
-        .set({
-          updated_at: sql<Date>`now()`,
-          ...(lastError !== undefined ? { last_error: lastError } : {}),
-        })
-        .where('id', '=', id)
-        .execute();
-      await trx
-        .insertInto('payout_events')
-        .values({
-          payout_id: id,
-          from_status: status,
-          to_status: status,
-          detail,
-          correlation_id: correlationId,
-        })
-        .execute();
-    });
+    await sql`
+      WITH touched AS (
+        UPDATE payouts SET
+          updated_at = now(),
+          last_error = CASE WHEN ${lastError !== undefined}::boolean
+                            THEN ${lastError ?? null}::text ELSE last_error END
+        WHERE id = ${id}
+        RETURNING id
+      )
+      INSERT INTO payout_events (payout_id, from_status, to_status, detail, correlation_id)
+      SELECT id, ${status}, ${status}, ${detail}, ${correlationId} FROM touched
+    `.execute(this.db);
   }
 }

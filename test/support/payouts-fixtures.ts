@@ -55,6 +55,24 @@ export async function bootApp(
   };
 }
 
+/**
+ * Boots apps for one test file and closes them after each test (and at the end): call
+ * `apps.boot(...)` in a test, register `apps.closeAll` in afterEach and afterAll.
+ */
+export function appTracker() {
+  const open: TestApp[] = [];
+  return {
+    async boot(...args: Parameters<typeof bootApp>): Promise<TestApp> {
+      const app = await bootApp(...args);
+      open.push(app);
+      return app;
+    },
+    closeAll: async (): Promise<void> => {
+      await Promise.all(open.splice(0).map((app) => app.close()));
+    },
+  };
+}
+
 /** Shares the QUEUE_PREFIX of `app`, so a second instance works on the same queues. */
 export function sameQueues(app: TestApp): Record<string, string> {
   return { QUEUE_PREFIX: app.config.redis.prefix };

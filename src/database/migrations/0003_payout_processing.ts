@@ -36,7 +36,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX payouts_finished_idx ON payouts (finished_at) WHERE finished_at IS NOT NULL;
 
     -- Balances are sums over a payee's entries: cover them so the cycle reads only the index.
-    CREATE INDEX ledger_entries_balance_idx ON ledger_entries (payee_id, id) INCLUDE (amount_minor);
+    CREATE INDEX ledger_entries_balance_idx ON ledger_entries (payee_id, id)
+      INCLUDE (amount_minor, currency);
     DROP INDEX ledger_entries_payee_idx;
 
     CREATE INDEX notifications_payout_idx ON notifications (payout_id);
