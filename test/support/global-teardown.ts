@@ -9,5 +9,8 @@ export default async function globalTeardown(): Promise<void> {
     | undefined;
   await postgres?.stop({ remove: true });
 
-  fs.rmSync(path.join(services.DATA, `test-${process.pid}`), { recursive: true, force: true });
+  fs.rmSync(process.env.TEST_RUN_DIR ?? path.join(services.DATA, `test-${process.pid}`), {
+    recursive: true,
+    force: true,
+  });
 }

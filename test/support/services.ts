@@ -16,7 +16,8 @@ export interface TestRedis {
 /** A throwaway redis-server for one test file, on its own port. */
 export async function startTestRedis(options: { persistent?: boolean } = {}): Promise<TestRedis> {
   const port: number = await services.freePort();
-  const dir = path.join(services.DATA, `test-${process.ppid}`, `redis-${port}`);
+  const runDir = process.env.TEST_RUN_DIR ?? path.join(services.DATA, `test-${process.ppid}`);
+  const dir = path.join(runDir, `redis-${port}`);
   let server = await services.startRedis({ dir, port, persistent: options.persistent ?? false });
   return {
     url: server.url,
