@@ -1,17 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { QUEUE_NAMES, QueueName } from '../queue';
+import { JOB_STATES, QUEUE_NAMES, QueueName } from '../queue';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
-
-export const JOB_STATES = [
-  'waiting',
-  'active',
-  'completed',
-  'failed',
-  'delayed',
-  'paused',
-] as const;
 
 /** Bull's connections wait for Redis instead of failing: a scrape must not wait with them. */
 const REDIS_READ_TIMEOUT_MS = 2_000;

@@ -1,14 +1,5 @@
 import type { Queue } from 'bull';
-
-export const JOB_STATES = [
-  'waiting',
-  'active',
-  'completed',
-  'failed',
-  'delayed',
-  'paused',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
+import type { JobState } from '../queue';
 
 /**
  * Job IDs of one state, newest first (delayed: soonest due first), read straight from Bull's

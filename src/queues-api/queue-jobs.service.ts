@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import { QUEUE_NAMES } from '../queue';
+import { JOB_STATES, QUEUE_NAMES } from '../queue';
 import { CorrelationTrailView, JobDetailView, JobPageView, JobRowView } from './dto/job.views';
 import { ListJobsQuery } from './dto/list-jobs.query';
 import { decodeCursor, encodeCursor } from './job-cursor';
-import { JOB_STATES, jobIdsInState } from './job-states';
+import { jobIdsInState } from './job-states';
 import { correlationIdOf, toJobDetail, toJobRow } from './job-view';
 import { QueueLocator } from './queue-locator';
 

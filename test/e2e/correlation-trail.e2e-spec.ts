@@ -2,7 +2,8 @@ import Bull from 'bull';
 import request from 'supertest';
 import { AppProcess, LogLine } from '../support/app-process';
 import { sessionCookie } from '../support/http-app';
-import { createTestDatabase, query, startTestRedis, testEnv, TestRedis } from '../support/services';
+import { createPayees } from '../support/payouts-fixtures';
+import { createTestDatabase, startTestRedis, testEnv, TestRedis } from '../support/services';
 import { waitUntil } from '../support/wait';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../../scripts/lib/services.cjs');
@@ -55,20 +56,14 @@ describe('Correlation ID from request to jobs to logs (api + worker processes)',
   });
 
   it('follows the ID into the response, the logs, the job data and the jobs started by jobs', async () => {
-    const [payee] = await query<{ id: number }>(
-      databaseUrl,
-      `insert into payees (name, email, currency, minimum_payout_minor) values ('Grace', 'grace@example.com', 'USD', 100) returning id`,
-    );
-    await query(
-      databaseUrl,
-      `insert into ledger_entries (payee_id, kind, amount_minor, currency) values ($1, 'earning', 4200, 'USD')`,
-      [payee.id],
-    );
+    const [payeeId] = await createPayees(databaseUrl, [
+      { currency: 'USD', minimumMinor: 100, earnings: [4200] },
+    ]);
     const login = await request(apiUrl).post('/auth/login').send(ADMIN).expect(200);
     const cookie = sessionCookie(login.headers['set-cookie']);
 
     const res = await request(apiUrl)
-      .post(`/payees/${payee.id}/pay`)
+      .post(`/payees/${payeeId}/pay`)
       .set('Cookie', cookie)
       .set('X-CSRF-Token', login.body.csrfToken)
       .set('X-Correlation-Id', TRAIL)
@@ -80,7 +75,7 @@ describe('Correlation ID from request to jobs to logs (api + worker processes)',
     await api.waitForLog(
       (line) =>
         line.correlationId === TRAIL &&
-        (line.req as { url?: string })?.url === `/payees/${payee.id}/pay`,
+        (line.req as { url?: string })?.url === `/payees/${payeeId}/pay`,
       'the access log line',
     );
 

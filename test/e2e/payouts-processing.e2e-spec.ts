@@ -2,7 +2,7 @@ import { CorrelationContext } from '../../src/correlation';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import { PayoutProcessingService } from '../../src/payout/payout-processing.service';
 import {
-  appTracker,
+  appsOnTestRedis,
   chargesFor,
   createPayees,
   finishedJob,
@@ -13,7 +13,7 @@ import {
   sameQueues,
   waitForStatus,
 } from '../support/payouts-fixtures';
-import { createTestDatabase, query, startTestRedis, TestRedis } from '../support/services';
+import { createTestDatabase, query } from '../support/services';
 import { waitUntil } from '../support/wait';
 
 jest.setTimeout(60_000);
@@ -26,22 +26,11 @@ jest.setTimeout(60_000);
  * separate process.
  */
 describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
-  let redis: TestRedis;
-  const apps = appTracker();
-  const boot = apps.boot;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(apps.closeAll);
-  afterAll(async () => {
-    await apps.closeAll();
-    await redis?.stop();
-  });
+  const { boot } = appsOnTestRedis();
 
   it('charges once when the same payout job runs twice, and when two workers race on it', async () => {
     const db = await createTestDatabase();
-    const worker = await boot('worker', redis.url, db);
+    const worker = await boot('worker', db);
     const [first, second] = await createPayees(db, [{ earnings: [1_500] }, { earnings: [2_500] }]);
 
     // The same job delivered twice: the second run finds the payout paid and skips it.
@@ -62,8 +51,8 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
 
     // Two instances run the same payout: the second arrives while the first is waiting for the
     // (slow) provider, finds the payout taken and leaves it; the provider is called once.
-    const api1 = await boot('api', redis.url, db, { PROVIDER_LATENCY: '1s' });
-    const api2 = await boot('api', redis.url, db, { PROVIDER_LATENCY: '1s', ...sameQueues(api1) });
+    const api1 = await boot('api', db, { PROVIDER_LATENCY: '1s' });
+    const api2 = await boot('api', db, { PROVIDER_LATENCY: '1s', ...sameQueues(api1) });
     const racing = (await api1.get(PayoutCycleService).payPayee(second)) as { payoutId: string };
     const attempt = { attempt: 1, maxAttempts: 5 };
     const firstRun = api1.get(PayoutProcessingService).process(racing.payoutId, attempt);
@@ -79,8 +68,8 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
 
   it('pays every payout once with two worker instances on the same queue', async () => {
     const db = await createTestDatabase();
-    const w1 = await boot('worker', redis.url, db, { QUEUE_CONCURRENCY_PAYOUTS: '4' });
-    const w2 = await boot('worker', redis.url, db, {
+    const w1 = await boot('worker', db, { QUEUE_CONCURRENCY_PAYOUTS: '4' });
+    const w2 = await boot('worker', db, {
       QUEUE_CONCURRENCY_PAYOUTS: '4',
       ...sameQueues(w1),
     });
@@ -107,7 +96,7 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
 
   it('retries transient provider errors with backoff: N failures then success is one charge, paid', async () => {
     const db = await createTestDatabase();
-    const worker = await boot('worker', redis.url, db, {
+    const worker = await boot('worker', db, {
       PROVIDER_FAIL_FIRST_ATTEMPTS: '2',
       JOB_ATTEMPTS: '4',
       JOB_BACKOFF_DELAY: '50',
@@ -154,7 +143,7 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
 
   it('fails the payout on its last attempt, gives the balance back once, and notifies with the correlation ID', async () => {
     const db = await createTestDatabase();
-    const worker = await boot('worker', redis.url, db, {
+    const worker = await boot('worker', db, {
       PROVIDER_FAIL_FIRST_ATTEMPTS: '5',
       JOB_ATTEMPTS: '2',
       JOB_BACKOFF_DELAY: '50',

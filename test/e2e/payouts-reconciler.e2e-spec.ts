@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import {
-  appTracker,
+  appsOnTestRedis,
   createPayees,
   finishedJob,
   JobName,
@@ -11,7 +11,7 @@ import {
   sameQueues,
   waitForStatus,
 } from '../support/payouts-fixtures';
-import { createTestDatabase, query, startTestRedis, TestRedis } from '../support/services';
+import { createTestDatabase, query } from '../support/services';
 
 jest.setTimeout(60_000);
 
@@ -20,22 +20,11 @@ jest.setTimeout(60_000);
  * finishing it, is enqueued again once it is older than PAYOUT_STUCK_AFTER.
  */
 describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
-  let redis: TestRedis;
-  const apps = appTracker();
-  const boot = apps.boot;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(apps.closeAll);
-  afterAll(async () => {
-    await apps.closeAll();
-    await redis?.stop();
-  });
+  const { boot } = appsOnTestRedis();
 
   it('the reconciler re-enqueues a payout whose job was lost from Redis, and one whose job already finished', async () => {
     const db = await createTestDatabase();
-    const api = await boot('api', redis.url, db);
+    const api = await boot('api', db);
     const [lostPayee, finishedPayee] = await createPayees(db, [
       { earnings: [1_100] },
       { earnings: [1_300] },
@@ -58,7 +47,7 @@ describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [finished.id]);
-      const worker = await boot('worker', redis.url, db, sameQueues(api));
+      const worker = await boot('worker', db, sameQueues(api));
       expect((await finishedJob(queue, finished.id)).returnvalue).toEqual({ outcome: 'busy' });
       await holder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [finished.id]);
 

@@ -4,14 +4,14 @@ import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import { PayoutProcessingService } from '../../src/payout/payout-processing.service';
 import {
   addEarnings,
-  appTracker,
+  appsOnTestRedis,
   createPayees,
   JobName,
   moneyInvariantViolations,
   QueueName,
   sameQueues,
 } from '../support/payouts-fixtures';
-import { createTestDatabase, query, startTestRedis, TestRedis } from '../support/services';
+import { createTestDatabase, query } from '../support/services';
 
 jest.setTimeout(60_000);
 
@@ -23,22 +23,11 @@ jest.setTimeout(60_000);
  * separate process.
  */
 describe('Payouts: the payout cycle and cancellations (real PostgreSQL + Redis)', () => {
-  let redis: TestRedis;
-  const apps = appTracker();
-  const boot = apps.boot;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(apps.closeAll);
-  afterAll(async () => {
-    await apps.closeAll();
-    await redis?.stop();
-  });
+  const { boot } = appsOnTestRedis();
 
   it('creates one pending payout with its debit per due payee, page by page; a second cycle creates none', async () => {
     const db = await createTestDatabase();
-    const api = await boot('api', redis.url, db, { PAYOUT_CYCLE_BATCH_SIZE: '7' });
+    const api = await boot('api', db, { PAYOUT_CYCLE_BATCH_SIZE: '7' });
     const due = await createPayees(db, [
       ...Array.from({ length: 20 }, (_, i) => ({ earnings: [600, 400 + i] })), // >= 1000
       { currency: 'JPY', minimumMinor: 500, earnings: [500] },
@@ -84,8 +73,8 @@ describe('Payouts: the payout cycle and cancellations (real PostgreSQL + Redis)'
 
   it('creates each payout once when two cycles (two instances) start at the same moment', async () => {
     const db = await createTestDatabase();
-    const a = await boot('api', redis.url, db, { PAYOUT_CYCLE_BATCH_SIZE: '25' });
-    const b = await boot('api', redis.url, db, { PAYOUT_CYCLE_BATCH_SIZE: '40', ...sameQueues(a) });
+    const a = await boot('api', db, { PAYOUT_CYCLE_BATCH_SIZE: '25' });
+    const b = await boot('api', db, { PAYOUT_CYCLE_BATCH_SIZE: '40', ...sameQueues(a) });
     const payees = await createPayees(
       db,
       Array.from({ length: 150 }, (_, i) => ({ earnings: [1_000 + i] })),
@@ -117,7 +106,7 @@ describe('Payouts: the payout cycle and cancellations (real PostgreSQL + Redis)'
 
   it('cancels only a pending payout, giving its amount back once (409 otherwise, 404 if unknown)', async () => {
     const db = await createTestDatabase();
-    const api = await boot('api', redis.url, db);
+    const api = await boot('api', db);
     const [payee] = await createPayees(db, [{ earnings: [2_000] }]);
     const { payoutId } = (await api.get(PayoutCycleService).payPayee(payee)) as {
       payoutId: string;

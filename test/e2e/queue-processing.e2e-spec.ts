@@ -3,21 +3,18 @@ import { INestApplicationContext, Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Job, Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import { ConfigModule } from '../../src/config';
-import { CorrelationContext, CorrelationModule } from '../../src/correlation';
+import { CorrelationContext } from '../../src/correlation';
 import {
   JobHandler,
   JobName,
   JobProducer,
   PermanentJobError,
-  QueueModule,
   QueueName,
   QueueProcessor,
-  QueueWorkerModule,
 } from '../../src/queue';
-import { RedisModule } from '../../src/redis/redis.module';
 import { startTestRedis, testConfig, testEnv, TestRedis } from '../support/services';
-import { waitUntil } from '../support/wait';
+import { queueLayerImports } from '../support/test-worker';
+import { finishedJob } from '../support/wait';
 
 type Behaviour = (job: Job, correlation: CorrelationContext) => Promise<unknown>;
 const behaviour = new Map<JobName, Behaviour>();
@@ -117,13 +114,7 @@ async function boot(
     }),
   );
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      CorrelationModule,
-      RedisModule,
-      QueueModule,
-      QueueWorkerModule,
-    ],
+    imports: queueLayerImports(config),
     providers: [Recorder, ...processors],
   })
     .setLogger({ log() {}, warn() {}, error() {}, debug() {}, verbose() {} })
@@ -135,17 +126,6 @@ async function boot(
     await app.close();
     throw error;
   }
-}
-
-async function finished(queue: Queue, id: string): Promise<Job> {
-  return waitUntil(
-    async () => {
-      const state = await (await queue.getJob(id))?.getState();
-      // Read the job again once it is finished: a copy read while active is stale.
-      return state === 'completed' || state === 'failed' ? queue.getJob(id) : undefined;
-    },
-    { message: `job ${id} to finish` },
-  );
 }
 
 describe('Queues: typed producer, decorated processors, retries and timeouts (real Redis)', () => {
@@ -183,7 +163,7 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
     async (queueName) => {
       const job = await payloads[queueName]();
       const queue = app.get<Queue>(getQueueToken(queueName));
-      const done = await finished(queue, String(job.id));
+      const done = await finishedJob(queue, String(job.id));
       expect(await done.getState()).toBe('completed');
       expect(done.returnvalue).toBe('ok');
       const record = seen.find((s) => s.jobId === String(job.id));
@@ -199,7 +179,7 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
       throw new Error('warehouse unavailable');
     });
     const job = await producer.enqueue(JobName.AnalyticsDailyStats, {});
-    const done = await finished(app.get(getQueueToken(QueueName.Analytics)), String(job.id));
+    const done = await finishedJob(app.get(getQueueToken(QueueName.Analytics)), String(job.id));
     expect(await done.getState()).toBe('failed');
     expect(done.failedReason).toBe('warehouse unavailable');
     expect(done.attemptsMade).toBe(3);
@@ -220,7 +200,7 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
       { exportId: randomUUID() },
       { attempts: 1 },
     );
-    const done = await finished(app.get(getQueueToken(QueueName.Exports)), String(job.id));
+    const done = await finishedJob(app.get(getQueueToken(QueueName.Exports)), String(job.id));
     expect(await done.getState()).toBe('failed');
     expect(done.failedReason).toMatch(/timed out/i);
   });
@@ -230,7 +210,7 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
       throw new PermanentJobError('payee closed their account');
     });
     const job = await producer.enqueue(JobName.PayoutPayPayee, { payeeId: 7 });
-    const done = await finished(app.get(getQueueToken(QueueName.Payouts)), String(job.id));
+    const done = await finishedJob(app.get(getQueueToken(QueueName.Payouts)), String(job.id));
     expect(await done.getState()).toBe('failed');
     expect(done.failedReason).toBe('payee closed their account');
     expect(seen.filter((s) => s.jobId === String(job.id))).toHaveLength(1);
@@ -242,7 +222,7 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
     const unknown = await queue.add('payout.unknown-kind', { anything: true });
     const good = await queue.add(JobName.PayoutProcess, { payoutId: randomUUID() });
     const [badDone, unknownDone, goodDone] = await Promise.all(
-      [bad, unknown, good].map((job) => finished(queue, String(job.id))),
+      [bad, unknown, good].map((job) => finishedJob(queue, String(job.id))),
     );
     expect(badDone.failedReason).toMatch(/Invalid data for job "payout.process": payoutId/);
     expect(badDone.attemptsMade).toBe(1);
@@ -265,8 +245,11 @@ describe('Queues: typed producer, decorated processors, retries and timeouts (re
       { payoutId: randomUUID() },
       { correlationId: 'request-abc-123', origin: 'test' },
     );
-    const parentDone = await finished(app.get(getQueueToken(QueueName.Payouts)), String(parent.id));
-    const child = await finished(
+    const parentDone = await finishedJob(
+      app.get(getQueueToken(QueueName.Payouts)),
+      String(parent.id),
+    );
+    const child = await finishedJob(
       app.get(getQueueToken(QueueName.Notifications)),
       String(parentDone.returnvalue),
     );

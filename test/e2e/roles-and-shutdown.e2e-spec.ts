@@ -3,6 +3,7 @@ import request from 'supertest';
 import { QUEUE_NAMES } from '../../src/queue/queue-names';
 import { AppProcess } from '../support/app-process';
 import { sessionCookie } from '../support/http-app';
+import { createPayees } from '../support/payouts-fixtures';
 import { listeningPorts } from '../support/ports';
 import { createTestDatabase, query, startTestRedis, testEnv, TestRedis } from '../support/services';
 import { waitUntil } from '../support/wait';
@@ -13,16 +14,10 @@ const ADMIN = { email: 'roles@example.com', password: 'a long enough password' }
 
 /** One payee owed 50.00 EUR (minimum 10.00), so a payout cycle creates exactly one payout. */
 async function seedOnePayee(databaseUrl: string): Promise<number> {
-  const [payee] = await query<{ id: number }>(
-    databaseUrl,
-    `insert into payees (name, email, currency, minimum_payout_minor) values ('Ada', 'ada@example.com', 'EUR', 1000) returning id`,
-  );
-  await query(
-    databaseUrl,
-    `insert into ledger_entries (payee_id, kind, amount_minor, currency) values ($1, 'earning', 5000, 'EUR')`,
-    [payee.id],
-  );
-  return payee.id;
+  const [payeeId] = await createPayees(databaseUrl, [
+    { currency: 'EUR', minimumMinor: 1_000, earnings: [5_000] },
+  ]);
+  return payeeId;
 }
 
 async function workerCount(redisUrl: string, prefix: string): Promise<number> {

@@ -1,11 +1,11 @@
 import { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
-import { Job, Queue } from 'bull';
+import { Queue } from 'bull';
 import { AppModule } from '../../src/app.module';
 import { AppConfig } from '../../src/config';
 import { JobName, JobProducer, QueueName } from '../../src/queue';
-import { query, testConfig, testEnv } from './services';
-import { waitUntil } from './wait';
+import { query, startTestRedis, testConfig, testEnv, TestRedis } from './services';
+import { finishedJob, waitUntil } from './wait';
 
 const SILENT: LoggerService = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
 
@@ -56,19 +56,37 @@ export async function bootApp(
 }
 
 /**
- * Boots apps for one test file and closes them after each test (and at the end): call
- * `apps.boot(...)` in a test, register `apps.closeAll` in afterEach and afterAll.
+ * The setup the payouts test files share: one throwaway Redis for the file, and apps booted on
+ * it that are closed after each test (and at the end). Call it at the top of a describe block
+ * (it registers the hooks there); `boot(role, databaseUrl, ...)` in a test.
  */
-export function appTracker() {
+export function appsOnTestRedis() {
   const open: TestApp[] = [];
+  let redis: TestRedis | undefined;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(open.splice(0).map((app) => app.close()));
+  };
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterEach(closeAll);
+  afterAll(async () => {
+    await closeAll();
+    await redis?.stop();
+  });
+
   return {
-    async boot(...args: Parameters<typeof bootApp>): Promise<TestApp> {
-      const app = await bootApp(...args);
+    async boot(
+      role: 'api' | 'worker',
+      databaseUrl: string,
+      overrides: Record<string, string> = {},
+      configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder,
+    ): Promise<TestApp> {
+      if (!redis) throw new Error('boot() runs in a test, once beforeAll has started Redis');
+      const app = await bootApp(role, redis.url, databaseUrl, overrides, configure);
       open.push(app);
       return app;
-    },
-    closeAll: async (): Promise<void> => {
-      await Promise.all(open.splice(0).map((app) => app.close()));
     },
   };
 }
@@ -151,16 +169,6 @@ export async function waitForStatus(
   });
 }
 
-export async function finishedJob(queue: Queue, id: string, timeoutMs = 20_000): Promise<Job> {
-  return waitUntil(
-    async () => {
-      const state = await (await queue.getJob(id))?.getState();
-      return state === 'completed' || state === 'failed' ? queue.getJob(id) : undefined;
-    },
-    { timeoutMs, message: `job ${id} to finish` },
-  );
-}
-
 export interface Charge {
   idempotency_key: string;
   reference: string | null;
@@ -228,4 +236,4 @@ export async function moneyInvariantViolations(databaseUrl: string): Promise<str
   return problems.map((row) => row.problem);
 }
 
-export { JobName, JobProducer, QueueName };
+export { finishedJob, JobName, JobProducer, QueueName };

@@ -1,7 +1,7 @@
-import { INestApplicationContext, Injectable } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext, Injectable, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Job } from 'bull';
-import { ConfigModule, loadConfig } from '../../src/config';
+import { AppConfig, ConfigModule, loadConfig } from '../../src/config';
 import { CorrelationModule } from '../../src/correlation';
 import { MetricsWorkerModule } from '../../src/metrics/metrics-worker.module';
 import {
@@ -108,6 +108,20 @@ class ExportsProcessor {
   }
 }
 
+/**
+ * The queue layer alone on real Redis: config, correlation context, connections, queues and the
+ * job dispatcher, for test modules that bring their own processors instead of the app's.
+ */
+export function queueLayerImports(config: AppConfig): Array<Type | DynamicModule> {
+  return [
+    ConfigModule.forRoot(config),
+    CorrelationModule,
+    RedisModule,
+    QueueModule,
+    QueueWorkerModule,
+  ];
+}
+
 export interface TestWorker {
   app: INestApplicationContext;
   behaviours: Behaviours;
@@ -122,14 +136,7 @@ export interface TestWorker {
 export async function startTestWorker(env: Record<string, string>): Promise<TestWorker> {
   const config = loadConfig({ ...env, APP_ROLE: 'worker' });
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      CorrelationModule,
-      RedisModule,
-      QueueModule,
-      QueueWorkerModule,
-      MetricsWorkerModule,
-    ],
+    imports: [...queueLayerImports(config), MetricsWorkerModule],
     providers: [
       Behaviours,
       PayoutsProcessor,

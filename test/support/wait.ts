@@ -1,3 +1,5 @@
+import type { Job, Queue } from 'bull';
+
 /** Polls until check() returns a truthy value, or fails with the message after the deadline. */
 export async function waitUntil<T>(
   check: () => T | Promise<T>,
@@ -22,4 +24,16 @@ export async function waitUntil<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Waits until the job is completed or failed, and returns it as it is then. */
+export async function finishedJob(queue: Queue, id: string, timeoutMs = 20_000): Promise<Job> {
+  return waitUntil(
+    async () => {
+      const state = await (await queue.getJob(id))?.getState();
+      // Read the job again once it is finished: a copy read while active is stale.
+      return state === 'completed' || state === 'failed' ? queue.getJob(id) : undefined;
+    },
+    { timeoutMs, message: `job ${id} to finish` },
+  );
 }

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { QUEUE_NAMES } from '../../queue';
-import { JOB_STATES } from '../job-states';
+import { JOB_STATES, QUEUE_NAMES } from '../../queue';
 
 export class JobRowView {
   @ApiProperty() id!: string;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { JOB_STATES, JobState } from '../job-states';
+import { JOB_STATES, JobState } from '../../queue';
 
 export const MAX_PAGE_SIZE = 100;
 
