@@ -7,10 +7,12 @@ import { DatabaseModule } from './database';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
 import { RedisModule } from './redis/redis.module';
+import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
 
 /** Shared by every role: configuration, connections, queues (to produce) and the domain. */
@@ -24,13 +26,14 @@ const CORE = [
   AnalyticsModule,
   NotificationsModule,
   ExportsModule,
+  MaintenanceModule,
 ];
 
 /** Serving HTTP (roles `all` and `api`). */
-const HTTP = [SessionModule, AuthModule, HealthModule];
+const HTTP = [SessionModule, AuthModule, HealthModule, SchedulesApiModule];
 
 /** Processing jobs (roles `all` and `worker`). */
-const WORKER = [QueueWorkerModule];
+const WORKER = [QueueWorkerModule, SchedulerModule];
 
 /**
  * The one place that decides what each role runs, by the modules it imports:

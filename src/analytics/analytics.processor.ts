@@ -11,9 +11,4 @@ export class AnalyticsProcessor {
   ): Promise<{ day?: string }> {
     return { day: job.data.day };
   }
-
-  @JobHandler(JobName.QueueCleanup)
-  async handleQueueCleanup(): Promise<{ removed: number }> {
-    return { removed: 0 };
-  }
 }

@@ -15,6 +15,7 @@ export type PayoutStatus = 'pending' | 'processing' | 'paid' | 'failed' | 'cance
 export type LedgerKind = 'earning' | 'payout' | 'reversal';
 export type NotificationStatus = 'pending' | 'sent' | 'logged' | 'failed';
 export type ExportStatus = 'pending' | 'running' | 'done' | 'failed';
+export type ScheduleRunStatus = 'running' | 'succeeded' | 'failed';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -128,6 +129,23 @@ export interface DailyPayoutStatsTable {
   updated_at: Timestamp;
 }
 
+export interface ScheduleRunsTable {
+  id: Generated<number>;
+  schedule: string;
+  tick_at: ColumnType<Date, Date, never>;
+  trigger: 'schedule' | 'catch-up' | 'manual';
+  runner: 'queue' | 'inline';
+  job_id: string | null;
+  instance: string;
+  correlation_id: string;
+  status: ScheduleRunStatus;
+  attempts: Generated<number>;
+  duplicates: Generated<number>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   audit_log: AuditLogTable;
@@ -139,6 +157,7 @@ export interface DatabaseSchema {
   notification_attempts: NotificationAttemptsTable;
   exports: ExportsTable;
   daily_payout_stats: DailyPayoutStatsTable;
+  schedule_runs: ScheduleRunsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -149,3 +168,4 @@ export type PayoutUpdate = Updateable<PayoutsTable>;
 export type PayoutEvent = Selectable<PayoutEventsTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type ExportRecord = Selectable<ExportsTable>;
+export type ScheduleRun = Selectable<ScheduleRunsTable>;

@@ -1,8 +1,10 @@
 export * from './queue-names';
 export * from './job-contracts';
 export * from './job-payloads';
-export { JobProducer, EnqueueOptions } from './queue.producer';
+export { JobProducer, EnqueueOptions, RepeatableOptions } from './queue.producer';
+export { QueueRegistry } from './queue-registry';
 export { QueueModule } from './queue.module';
 export { QueueProcessor, JobHandler } from './worker/job-handler.decorators';
 export { PermanentJobError } from './worker/permanent-job-error';
 export { QueueWorkerModule } from './worker/queue-worker.module';
+export { JobDispatcher, JobRunHook, InlineRun } from './worker/job-dispatcher';

@@ -3,5 +3,5 @@ import { DiscoveryModule } from '@nestjs/core';
 import { JobDispatcher } from './job-dispatcher';
 
 /** Imported only by the roles that process jobs (see AppModule.forRole). */
-@Module({ imports: [DiscoveryModule], providers: [JobDispatcher] })
+@Module({ imports: [DiscoveryModule], providers: [JobDispatcher], exports: [JobDispatcher] })
 export class QueueWorkerModule {}
