@@ -22,6 +22,8 @@ const common = {
 module.exports = {
   // Two workers on this 2-core machine; e2e files are mostly waiting on Redis, PostgreSQL and child processes.
   maxWorkers: 2,
+  // A project-level testTimeout is not honoured by Jest 30: set it here for every project.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {

@@ -23,10 +23,21 @@ if (state.redis?.pid) {
   }
 }
 if (state.postgres?.dir) {
-  const bin = fs.readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin/pg_ctl`).find(fs.existsSync);
+  const bin = fs
+    .readdirSync('/usr/lib/postgresql')
+    .map((v) => `/usr/lib/postgresql/${v}/bin/pg_ctl`)
+    .find(fs.existsSync);
   const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
   try {
-    execFileSync(asUser[0] ?? bin, [...asUser.slice(1), ...(asUser.length ? [bin] : []), '-D', state.postgres.dir, '-m', 'fast', 'stop']);
+    execFileSync(asUser[0] ?? bin, [
+      ...asUser.slice(1),
+      ...(asUser.length ? [bin] : []),
+      '-D',
+      state.postgres.dir,
+      '-m',
+      'fast',
+      'stop',
+    ]);
     services.log('stopped PostgreSQL');
   } catch {
     services.log('PostgreSQL was not running');

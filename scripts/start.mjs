@@ -17,7 +17,8 @@ const { parse } = require('dotenv');
 const envFile = path.join(setup.REPO, '.env');
 const env = { ...(fs.existsSync(envFile) ? parse(fs.readFileSync(envFile)) : {}), ...process.env };
 const statePath = path.join(services.DATA, 'services.json');
-const readState = () => (fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {});
+const readState = () =>
+  fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 const writeState = (state) => {
   fs.mkdirSync(services.DATA, { recursive: true });
   fs.writeFileSync(statePath, JSON.stringify(state, null, 2));
@@ -25,22 +26,35 @@ const writeState = (state) => {
 
 async function findOrStartRedis() {
   if (env.REDIS_URL && (await services.redisReachable(env.REDIS_URL))) return env.REDIS_URL;
-  if (env.REDIS_URL) services.log(`REDIS_URL ${env.REDIS_URL} does not answer: using a local Redis instead`);
+  if (env.REDIS_URL)
+    services.log(`REDIS_URL ${env.REDIS_URL} does not answer: using a local Redis instead`);
   const state = readState();
   if (state.redis && (await services.redisReachable(state.redis.url))) return state.redis.url;
-  const redis = await services.startRedis({ dir: path.join(services.DATA, 'redis'), persistent: true, detached: true });
+  const redis = await services.startRedis({
+    dir: path.join(services.DATA, 'redis'),
+    persistent: true,
+    detached: true,
+  });
   writeState({ ...readState(), redis: { url: redis.url, pid: redis.pid } });
   services.log(`started redis-server (AOF on) at ${redis.url}, data in .data/redis`);
   return redis.url;
 }
 
 async function findOrStartPostgres() {
-  if (env.DATABASE_URL && (await services.postgresReachable(env.DATABASE_URL))) return env.DATABASE_URL;
-  if (env.DATABASE_URL) services.log(`DATABASE_URL does not answer: using a local PostgreSQL instead`);
+  if (env.DATABASE_URL && (await services.postgresReachable(env.DATABASE_URL)))
+    return env.DATABASE_URL;
+  if (env.DATABASE_URL)
+    services.log(`DATABASE_URL does not answer: using a local PostgreSQL instead`);
   const state = readState();
-  let server = state.postgres && (await services.postgresReachable(state.postgres.url)) ? state.postgres : undefined;
+  let server =
+    state.postgres && (await services.postgresReachable(state.postgres.url))
+      ? state.postgres
+      : undefined;
   if (!server) {
-    const started = await services.startPostgres({ dir: path.join(services.DATA, 'postgres'), port: state.postgres?.port });
+    const started = await services.startPostgres({
+      dir: path.join(services.DATA, 'postgres'),
+      port: state.postgres?.port,
+    });
     server = { url: started.url, port: started.port, dir: started.dir };
     writeState({ ...readState(), postgres: server });
     services.log(`started PostgreSQL at ${server.url}, data in ${server.dir}`);

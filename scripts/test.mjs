@@ -10,5 +10,8 @@ const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 setup.ensureBuild({ force: true });
 
-const jest = spawnSync('npx', ['jest', '--ci', ...process.argv.slice(2)], { cwd: setup.REPO, stdio: 'inherit' });
+const jest = spawnSync('npx', ['jest', '--ci', ...process.argv.slice(2)], {
+  cwd: setup.REPO,
+  stdio: 'inherit',
+});
 process.exit(jest.status ?? 1);

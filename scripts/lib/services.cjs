@@ -40,7 +40,10 @@ function installOrExplain(packages, what) {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     aptUpdated = true;
   }
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    stdio: 'inherit',
+    env,
+  });
 }
 
 function freePort() {
@@ -81,7 +84,12 @@ async function waitFor(check, what, timeoutMs = 20_000) {
 
 async function redisReachable(url) {
   const Redis = require('ioredis');
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1500,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -107,15 +115,37 @@ function redisServerBinary() {
  * persistent: AOF on (the long-lived dev server); otherwise nothing is written to disk.
  * detached: survives this process (the start command); otherwise stopped with stop().
  */
-async function startRedis({ dir, port, persistent = false, appendfsync = 'everysec', detached = false }) {
+async function startRedis({
+  dir,
+  port,
+  persistent = false,
+  appendfsync = 'everysec',
+  detached = false,
+}) {
   const binary = redisServerBinary();
   port = port ?? (await freePort());
   fs.mkdirSync(dir, { recursive: true });
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', persistent ? 'yes' : 'no', '--appendfsync', appendfsync,
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes',
-    '--logfile', path.join(dir, 'redis.log'),
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    persistent ? 'yes' : 'no',
+    '--appendfsync',
+    appendfsync,
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+    '--logfile',
+    path.join(dir, 'redis.log'),
   ];
   const child = spawn(binary, args, { detached, stdio: 'ignore' });
   if (detached) child.unref();
@@ -156,7 +186,10 @@ function postgresBinDir() {
   const find = () => {
     const root = '/usr/lib/postgresql';
     const versions = fs.existsSync(root)
-      ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+      ? fs
+          .readdirSync(root)
+          .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+          .sort((a, b) => Number(b) - Number(a))
       : [];
     if (versions.length > 0) return path.join(root, versions[0], 'bin');
     const initdb = which('initdb');
@@ -174,9 +207,18 @@ function postgresBinDir() {
 function asServerUser(command, args, options = {}) {
   if (!isRoot()) return execFileSync(command, args, { stdio: 'pipe', ...options });
   if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    execFileSync('useradd', [
+      '--system',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
   }
-  return execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe', ...options });
+  return execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], {
+    stdio: 'pipe',
+    ...options,
+  });
 }
 
 function serverUserCanUse(dir) {
@@ -194,7 +236,10 @@ async function startPostgres({ dir, port, fast = false }) {
   port = port ?? (await freePort());
   if (!serverUserCanUse(dir)) {
     // The repository sits where the postgres user cannot reach (for example under /root).
-    const fallback = path.join(os.tmpdir(), `payouts-jobs-pg-${Buffer.from(dir).toString('hex').slice(-24)}`);
+    const fallback = path.join(
+      os.tmpdir(),
+      `payouts-jobs-pg-${Buffer.from(dir).toString('hex').slice(-24)}`,
+    );
     log(`the postgres user cannot reach ${dir}; keeping the cluster in ${fallback}`);
     dir = fallback;
   }
@@ -202,14 +247,37 @@ async function startPostgres({ dir, port, fast = false }) {
   if (isRoot()) execFileSync('chown', ['-R', 'postgres', dir]);
   fs.chmodSync(dir, 0o700);
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
-    asServerUser(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    asServerUser(path.join(bin, 'initdb'), [
+      '-D',
+      dir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-locale',
+      '--no-sync',
+    ]);
   }
   const settings = [
-    `-p ${port}`, '-c listen_addresses=127.0.0.1', `-k ${os.tmpdir()}`,
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-k ${os.tmpdir()}`,
     '-c max_connections=300',
     ...(fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
   ].join(' ');
-  asServerUser(path.join(bin, 'pg_ctl'), ['-D', dir, '-o', settings, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  asServerUser(path.join(bin, 'pg_ctl'), [
+    '-D',
+    dir,
+    '-o',
+    settings,
+    '-l',
+    path.join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitFor(() => postgresReachable(url), `PostgreSQL on port ${port}`);
   return {

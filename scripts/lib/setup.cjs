@@ -40,7 +40,10 @@ function newestIn(dir) {
 /** nest build when dist/ is missing or older than any source file. */
 function ensureBuild({ force = false } = {}) {
   const built = mtime(path.join(REPO, 'dist', 'main.js'));
-  const sources = Math.max(newestIn(path.join(REPO, 'src')), mtime(path.join(REPO, 'tsconfig.build.json')));
+  const sources = Math.max(
+    newestIn(path.join(REPO, 'src')),
+    mtime(path.join(REPO, 'tsconfig.build.json')),
+  );
   if (!force && built > sources) return;
   run('npx nest build');
 }

@@ -91,7 +91,7 @@ async function checkQueues(config: AppConfig): Promise<Check[]> {
 async function checkDatabase(config: AppConfig): Promise<Check> {
   const db = createDatabase({ url: config.database.url, poolSize: 1 });
   try {
-    const { rows } = await sql<{ version: string }>`show server_version`.execute(db);
+    const { rows } = await sql<{ server_version: string }>`show server_version`.execute(db);
     const migrations = await new Migrator({
       db,
       provider: { getMigrations: async () => MIGRATIONS },
@@ -101,7 +101,7 @@ async function checkDatabase(config: AppConfig): Promise<Check> {
       name: 'database',
       ok: true,
       detail:
-        `PostgreSQL ${rows[0]?.version} answers; ` +
+        `PostgreSQL ${rows[0]?.server_version} answers; ` +
         (pending.length === 0
           ? 'schema up to date'
           : `pending migrations (applied at start or by npm run migrate): ${pending.join(', ')}`),

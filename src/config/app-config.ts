@@ -3,15 +3,27 @@ import type {
   AppEnv,
   AppRole,
   DatabaseEnv,
+  ExportsEnv,
   LogLevel,
   NodeEnv,
+  NotificationsEnv,
+  PaymentProviderKind,
+  PayoutsEnv,
   QueueEnv,
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
 } from './env';
 
-type ValidatedEnv = AppEnv & RedisEnv & DatabaseEnv & QueueEnv & SessionEnv & SchedulerEnv;
+type ValidatedEnv = AppEnv &
+  RedisEnv &
+  DatabaseEnv &
+  QueueEnv &
+  SessionEnv &
+  SchedulerEnv &
+  PayoutsEnv &
+  NotificationsEnv &
+  ExportsEnv;
 
 /** Used only outside production, so a laptop starts with no setup; production must set its own. */
 const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
@@ -39,7 +51,22 @@ export class AppConfig {
     completedRetention: number;
     failedRetentionMs: number;
     cleanupIntervalMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
   };
+  readonly payouts: {
+    provider: {
+      kind: PaymentProviderKind;
+      latencyMs: number;
+      transientFailureRate: number;
+      permanentFailureRate: number;
+      failFirstAttempts: number;
+    };
+    stuckAfterMs: number;
+    cycleBatchSize: number;
+  };
+  readonly notifications: { smtpUrl?: string; from: string };
+  readonly exports: { retentionMs: number };
   readonly session: {
     secrets: string[];
     usesDevelopmentSecret: boolean;
@@ -80,7 +107,22 @@ export class AppConfig {
       completedRetention: env.COMPLETED_JOB_RETENTION,
       failedRetentionMs: env.FAILED_JOB_RETENTION,
       cleanupIntervalMs: env.QUEUE_CLEANUP_INTERVAL,
+      lockDurationMs: env.QUEUE_LOCK_DURATION,
+      stalledIntervalMs: env.QUEUE_STALLED_INTERVAL,
     };
+    this.payouts = {
+      provider: {
+        kind: env.PAYMENT_PROVIDER,
+        latencyMs: env.PROVIDER_LATENCY,
+        transientFailureRate: env.PROVIDER_TRANSIENT_FAILURE_RATE,
+        permanentFailureRate: env.PROVIDER_PERMANENT_FAILURE_RATE,
+        failFirstAttempts: env.PROVIDER_FAIL_FIRST_ATTEMPTS,
+      },
+      stuckAfterMs: env.PAYOUT_STUCK_AFTER,
+      cycleBatchSize: env.PAYOUT_CYCLE_BATCH_SIZE,
+    };
+    this.notifications = { smtpUrl: env.SMTP_URL, from: env.NOTIFICATION_FROM };
+    this.exports = { retentionMs: env.EXPORT_RETENTION };
     const secrets = (env.SESSION_SECRET ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -122,6 +164,21 @@ export class AppConfig {
         got: 'nothing',
       });
     }
+    const { transientFailureRate, permanentFailureRate } = this.payouts.provider;
+    if (transientFailureRate + permanentFailureRate > 1) {
+      problems.push({
+        variable: 'PROVIDER_PERMANENT_FAILURE_RATE',
+        expected: 'plus PROVIDER_TRANSIENT_FAILURE_RATE must not exceed 1',
+        got: JSON.stringify(String(permanentFailureRate)),
+      });
+    }
+    if (this.queue.stalledIntervalMs > this.queue.lockDurationMs) {
+      problems.push({
+        variable: 'QUEUE_STALLED_INTERVAL',
+        expected: `must not exceed QUEUE_LOCK_DURATION (${this.queue.lockDurationMs} ms)`,
+        got: JSON.stringify(String(this.queue.stalledIntervalMs)),
+      });
+    }
     return problems;
   }
 
@@ -135,6 +192,24 @@ export class AppConfig {
     }
     if (this.queue.jobTimeoutMs < 1_000) {
       warnings.push(`JOB_TIMEOUT is ${this.queue.jobTimeoutMs} ms: most jobs will time out.`);
+    }
+    const held = this.concurrencyFor('payouts') + this.concurrencyFor('notifications');
+    if (this.role !== 'api' && this.database.poolSize < held + 2) {
+      warnings.push(
+        `DATABASE_POOL_SIZE (${this.database.poolSize}) is below the payouts + notifications ` +
+          `concurrency (${held}) + 2: jobs will wait for connections and time out. Raise it.`,
+      );
+    }
+    if (this.isProduction && this.payouts.provider.kind === 'simulated') {
+      warnings.push(
+        'PAYMENT_PROVIDER is "simulated" in production: no money moves (see docs/payment-providers.md).',
+      );
+    }
+    if (this.payouts.stuckAfterMs < this.queue.lockDurationMs) {
+      warnings.push(
+        `PAYOUT_STUCK_AFTER (${this.payouts.stuckAfterMs} ms) is shorter than QUEUE_LOCK_DURATION: ` +
+          'the reconciler will re-enqueue payouts whose jobs are merely slow (harmless, but noisy).',
+      );
     }
     return warnings;
   }

@@ -58,6 +58,16 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT', '30 seconds', 'must be a duration'],
     ['SESSION_SECRET', 'short', 'must be at least 32 characters'],
     ['QUEUE_PREFIX', 'has space', 'must be 1-64 characters'],
+    ['QUEUE_LOCK_DURATION', '10', 'must be a duration'],
+    ['PAYMENT_PROVIDER', 'stripe', 'must be one of simulated'],
+    ['PROVIDER_TRANSIENT_FAILURE_RATE', '1.5', 'must be a number from 0 to 1'],
+    ['PROVIDER_PERMANENT_FAILURE_RATE', 'often', 'must be a number from 0 to 1'],
+    ['PROVIDER_FAIL_FIRST_ATTEMPTS', '-1', 'must be a whole number from 0 to 100'],
+    ['PAYOUT_STUCK_AFTER', 'soon', 'must be a duration'],
+    ['PAYOUT_CYCLE_BATCH_SIZE', '0', 'must be a whole number from 1 to 10000'],
+    ['SMTP_URL', 'http://mail.example.test', 'must be an smtp:// or smtps:// URL'],
+    ['NOTIFICATION_FROM', 'payouts team', 'must be an email address'],
+    ['EXPORT_RETENTION', '1s', 'must be a duration'],
   ])('refuses %s=%j, naming it and what it must be', (variable, value, expected) => {
     const message = problemsOf({ [variable]: value });
     expect(message).toContain(`- ${variable}: ${expected}`);
@@ -96,6 +106,68 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.session.usesDevelopmentSecret).toBe(true);
     expect(config.warnings().join('\n')).toContain('SESSION_SECRET is not set');
+  });
+
+  it('reads the payouts, notifications and exports settings', () => {
+    const config = loadConfig({
+      PROVIDER_LATENCY: '2s',
+      PROVIDER_TRANSIENT_FAILURE_RATE: '0.25',
+      PROVIDER_FAIL_FIRST_ATTEMPTS: '2',
+      PAYOUT_STUCK_AFTER: '15m',
+      SMTP_URL: 'smtp://user:pw@mail.example.test:587',
+      NOTIFICATION_FROM: 'Payouts <payouts@example.test>',
+      QUEUE_LOCK_DURATION: '5s',
+      QUEUE_STALLED_INTERVAL: '2s',
+    });
+    expect(config.payouts).toEqual({
+      provider: {
+        kind: 'simulated',
+        latencyMs: 2_000,
+        transientFailureRate: 0.25,
+        permanentFailureRate: 0,
+        failFirstAttempts: 2,
+      },
+      stuckAfterMs: 900_000,
+      cycleBatchSize: 1_000,
+    });
+    expect(config.notifications).toEqual({
+      smtpUrl: 'smtp://user:pw@mail.example.test:587',
+      from: 'Payouts <payouts@example.test>',
+    });
+    expect(config.queue).toMatchObject({ lockDurationMs: 5_000, stalledIntervalMs: 2_000 });
+  });
+
+  it('refuses failure rates above 1 in total, and a stalled check slower than the lock', () => {
+    expect(
+      problemsOf({
+        PROVIDER_TRANSIENT_FAILURE_RATE: '0.6',
+        PROVIDER_PERMANENT_FAILURE_RATE: '0.5',
+      }),
+    ).toContain(
+      'PROVIDER_PERMANENT_FAILURE_RATE: plus PROVIDER_TRANSIENT_FAILURE_RATE must not exceed 1',
+    );
+    expect(problemsOf({ QUEUE_LOCK_DURATION: '5s', QUEUE_STALLED_INTERVAL: '10s' })).toContain(
+      'QUEUE_STALLED_INTERVAL: must not exceed QUEUE_LOCK_DURATION (5000 ms)',
+    );
+  });
+
+  it('never prints SMTP_URL back (it holds the mail password)', () => {
+    const message = problemsOf({ SMTP_URL: 'ftp://user:mailpass@host' });
+    expect(message).toContain('SMTP_URL: must be an smtp:// or smtps:// URL');
+    expect(message).not.toContain('mailpass');
+  });
+
+  it('warns about a pool too small for the jobs that hold connections, and a simulated provider in production', () => {
+    expect(loadConfig({ DATABASE_POOL_SIZE: '8' }).warnings().join('\n')).toContain(
+      'DATABASE_POOL_SIZE (8) is below the payouts + notifications concurrency (10) + 2',
+    );
+    expect(
+      loadConfig({ DATABASE_POOL_SIZE: '8', APP_ROLE: 'api' }).warnings().join('\n'),
+    ).not.toContain('DATABASE_POOL_SIZE');
+    const production = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) });
+    expect(production.warnings().join('\n')).toContain(
+      'PAYMENT_PROVIDER is "simulated" in production',
+    );
   });
 
   it('accepts per-queue concurrency overrides', () => {

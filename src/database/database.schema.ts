@@ -115,8 +115,28 @@ export interface ExportsTable {
   row_count: Generated<number>;
   progress: Generated<number>;
   error: string | null;
+  byte_size: Generated<number>;
   created_at: CreatedAt;
   finished_at: NullableTimestamp;
+}
+
+export interface ExportChunksTable {
+  export_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+export interface SimulatedProviderChargesTable {
+  idempotency_key: string;
+  payee_id: number;
+  amount_minor: number;
+  currency: string;
+  reference: string | null;
+  declined_reason: string | null;
+  request_count: Generated<number>;
+  charge_count: Generated<number>;
+  created_at: CreatedAt;
+  charged_at: NullableTimestamp;
 }
 
 export interface DailyPayoutStatsTable {
@@ -156,6 +176,8 @@ export interface DatabaseSchema {
   notifications: NotificationsTable;
   notification_attempts: NotificationAttemptsTable;
   exports: ExportsTable;
+  export_chunks: ExportChunksTable;
+  simulated_provider_charges: SimulatedProviderChargesTable;
   daily_payout_stats: DailyPayoutStatsTable;
   schedule_runs: ScheduleRunsTable;
 }
@@ -168,4 +190,6 @@ export type PayoutUpdate = Updateable<PayoutsTable>;
 export type PayoutEvent = Selectable<PayoutEventsTable>;
 export type Notification = Selectable<NotificationsTable>;
 export type ExportRecord = Selectable<ExportsTable>;
+export type LedgerEntry = Selectable<LedgerEntriesTable>;
+export type DailyPayoutStats = Selectable<DailyPayoutStatsTable>;
 export type ScheduleRun = Selectable<ScheduleRunsTable>;

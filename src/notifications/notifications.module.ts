@@ -1,5 +1,26 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { LogMailer } from './log.mailer';
+import { MAILER, Mailer } from './mailer';
+import { NotificationRepository } from './notification.repository';
+import { NotificationService } from './notification.service';
 import { NotificationsProcessor } from './notifications.processor';
+import { SmtpMailer } from './smtp.mailer';
 
-@Module({ providers: [NotificationsProcessor] })
+@Module({
+  providers: [
+    {
+      provide: MAILER,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): Mailer =>
+        config.notifications.smtpUrl
+          ? new SmtpMailer(config.notifications.smtpUrl)
+          : new LogMailer(),
+    },
+    NotificationRepository,
+    NotificationService,
+    NotificationsProcessor,
+  ],
+  exports: [NotificationService],
+})
 export class NotificationsModule {}

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Job } from 'bull';
 import { JobData, JobHandler, JobName, QueueName, QueueProcessor } from '../queue';
+import { DeliveryOutcome, NotificationService } from './notification.service';
 
 @Injectable()
 @QueueProcessor(QueueName.Notifications)
 export class NotificationsProcessor {
+  constructor(private readonly notifications: NotificationService) {}
+
   @JobHandler(JobName.NotificationPayout)
-  async handlePayoutNotification(
+  handlePayoutNotification(
     job: Job<JobData<JobName.NotificationPayout>>,
-  ): Promise<{ payoutId: string }> {
-    return { payoutId: job.data.payoutId };
+  ): Promise<DeliveryOutcome> {
+    return this.notifications.deliverPayoutNotification(job.data.payoutId, job.data.outcome, {
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+    });
   }
 }

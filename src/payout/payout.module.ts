@@ -1,5 +1,48 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { createDatabase } from '../database';
+import { LedgerRepository } from './ledger.repository';
+import { PayeeController } from './payee.controller';
+import { PayoutAdminService } from './payout-admin.service';
+import { PayoutCycleService } from './payout-cycle.service';
+import { PayoutProcessingService } from './payout-processing.service';
+import { PayoutQueryRepository } from './payout-query.repository';
+import { PayoutController } from './payout.controller';
+import { PayoutNotifier } from './payout.notifier';
 import { PayoutProcessor } from './payout.processor';
+import { PayoutRepository } from './payout.repository';
+import { PAYMENT_PROVIDER, PaymentProvider } from './provider/payment-provider';
+import { SimulatedPaymentProvider } from './provider/simulated-payment.provider';
+import { ReconcilerService } from './reconciler.service';
 
-@Module({ providers: [PayoutProcessor] })
+/** PAYMENT_PROVIDER picks the adapter; a real one is one more case here (docs/payment-providers.md). */
+function createPaymentProvider(config: AppConfig): PaymentProvider {
+  switch (config.payouts.provider.kind) {
+    case 'simulated': {
+      // Its own pool (opened lazily): the simulated provider stands for an outside system.
+      const db = createDatabase({
+        url: config.database.url,
+        poolSize: config.concurrencyFor('payouts') + 1,
+      });
+      return new SimulatedPaymentProvider(db, config.payouts.provider);
+    }
+  }
+}
+
+@Module({
+  controllers: [PayoutController, PayeeController],
+  providers: [
+    { provide: PAYMENT_PROVIDER, inject: [AppConfig], useFactory: createPaymentProvider },
+    LedgerRepository,
+    PayoutRepository,
+    PayoutQueryRepository,
+    PayoutNotifier,
+    PayoutCycleService,
+    PayoutProcessingService,
+    ReconcilerService,
+    PayoutAdminService,
+    PayoutProcessor,
+  ],
+  exports: [PayoutCycleService, PayoutProcessingService, ReconcilerService, PAYMENT_PROVIDER],
+})
 export class PayoutModule {}

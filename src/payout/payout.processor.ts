@@ -1,30 +1,40 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Job } from 'bull';
 import { JobData, JobHandler, JobName, QueueName, QueueProcessor } from '../queue';
+import { CycleSummary, PayoutCycleService, PayPayeeResult } from './payout-cycle.service';
+import { PayoutProcessingService, ProcessingOutcome } from './payout-processing.service';
+import { ReconcilerService, ReconcileSummary } from './reconciler.service';
 
+/** Hands each payouts job to its service; the rules live there. */
 @Injectable()
 @QueueProcessor(QueueName.Payouts)
 export class PayoutProcessor {
-  private readonly logger = new Logger(PayoutProcessor.name);
+  constructor(
+    private readonly cycle: PayoutCycleService,
+    private readonly processing: PayoutProcessingService,
+    private readonly reconciler: ReconcilerService,
+  ) {}
 
   @JobHandler(JobName.PayoutCycle)
-  async handleCycle(job: Job<JobData<JobName.PayoutCycle>>): Promise<{ trigger: string }> {
-    this.logger.log(`Payout cycle (${job.data.trigger})`);
-    return { trigger: job.data.trigger };
+  handleCycle(job: Job<JobData<JobName.PayoutCycle>>): Promise<CycleSummary> {
+    return this.cycle.runCycle((summary) => job.progress(summary.payeesScanned));
   }
 
   @JobHandler(JobName.PayoutPayPayee)
-  async handlePayPayee(job: Job<JobData<JobName.PayoutPayPayee>>): Promise<{ payeeId: number }> {
-    return { payeeId: job.data.payeeId };
+  handlePayPayee(job: Job<JobData<JobName.PayoutPayPayee>>): Promise<PayPayeeResult> {
+    return this.cycle.payPayee(job.data.payeeId);
   }
 
   @JobHandler(JobName.PayoutProcess)
-  async handleProcess(job: Job<JobData<JobName.PayoutProcess>>): Promise<{ payoutId: string }> {
-    return { payoutId: job.data.payoutId };
+  handleProcess(job: Job<JobData<JobName.PayoutProcess>>): Promise<ProcessingOutcome> {
+    return this.processing.process(job.data.payoutId, {
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+    });
   }
 
   @JobHandler(JobName.PayoutReconcile)
-  async handleReconcile(): Promise<{ requeued: number }> {
-    return { requeued: 0 };
+  handleReconcile(): Promise<ReconcileSummary> {
+    return this.reconciler.reconcile();
   }
 }

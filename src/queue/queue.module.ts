@@ -25,8 +25,8 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
         defaultJobOptions: defaultJobOptions(config),
         settings: {
           // A killed worker's jobs are picked up again once their lock lapses (lockDuration).
-          lockDuration: 30_000,
-          stalledInterval: 15_000,
+          lockDuration: config.queue.lockDurationMs,
+          stalledInterval: config.queue.stalledIntervalMs,
           // Payout processing is idempotent, so a job may safely stall (and rerun) a few times.
           maxStalledCount: 3,
         },

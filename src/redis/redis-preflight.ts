@@ -17,7 +17,8 @@ export async function inspectRedis(url: string, timeoutMs = 5_000): Promise<Redi
     retryStrategy: () => null,
     connectTimeout: timeoutMs,
   });
-  client.on('error', () => undefined);
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
   try {
     await client.connect();
     const server = parseInfo(await client.info('server'));
@@ -28,7 +29,8 @@ export async function inspectRedis(url: string, timeoutMs = 5_000): Promise<Redi
       evictionPolicy: memory.maxmemory_policy,
     };
   } catch (error) {
-    return { reachable: false, error: (error as Error).message };
+    // ioredis reports "Connection is closed"; the socket error says why.
+    return { reachable: false, error: (lastError ?? (error as Error)).message };
   } finally {
     client.disconnect();
   }

@@ -16,8 +16,6 @@ const JOB = 'maintenance.queue-cleanup';
 const EVERY_SECOND = '* * * * * *';
 const DECLARED = ['payout-cycle', 'payout-reconcile', 'analytics-daily-stats', 'queue-cleanup'];
 const QUEUES = ['payouts', 'analytics', 'notifications', 'exports'];
-/** Per test: processes start in seconds, and a stalled job may wait out Bull's 30 s lock. */
-const TEST_TIMEOUT_MS = 120_000;
 
 interface RunRow {
   tick: number;
@@ -134,290 +132,264 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
     await redis?.stop();
   });
 
-  it(
-    'three instances: each one-second tick yields exactly one job, run once, through SIGTERM and SIGKILL restarts',
-    async () => {
-      const { databaseUrl, env, probe } = await scenario({});
-      const workers = track(await startWorkers(3, env));
-      for (const worker of workers)
-        expect(modeLine(worker)).toMatch(/^Scheduler mode: distributed/);
-      await waitUntil(async () => (await runs(databaseUrl)).length >= 4, {
-        timeoutMs: 30_000,
-        message: 'the first ticks',
+  it('three instances: each one-second tick yields exactly one job, run once, through SIGTERM and SIGKILL restarts', async () => {
+    // A tick running in the killed process is picked up again once its lock lapses: keep that short.
+    const { databaseUrl, env, probe } = await scenario({
+      QUEUE_LOCK_DURATION: '5s',
+      QUEUE_STALLED_INTERVAL: '2s',
+    });
+    const workers = track(await startWorkers(3, env));
+    for (const worker of workers) expect(modeLine(worker)).toMatch(/^Scheduler mode: distributed/);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 4, {
+      timeoutMs: 30_000,
+      message: 'the first ticks',
+    });
+
+    // Graceful restart of one instance.
+    const [first, second, third] = workers;
+    await first.stop('SIGTERM');
+    const restartedFirst = track(new AppProcess('worker', env));
+    await restartedFirst.waitReady(60_000);
+    let mark = Date.now();
+    await waitUntil(async () => (await runsAfter(databaseUrl, mark)).length >= 3, {
+      timeoutMs: 30_000,
+      message: 'ticks after the SIGTERM restart',
+    });
+
+    // Hard kill of another (its active job, if any, stalls and is picked up again by Bull).
+    await second.stop('SIGKILL');
+    const restartedSecond = track(new AppProcess('worker', env));
+    await restartedSecond.waitReady(60_000);
+    mark = Date.now();
+    await waitUntil(
+      async () =>
+        (await runsAfter(databaseUrl, mark)).length >= 3 && (await runs(databaseUrl)).length >= 14,
+      { timeoutMs: 30_000, message: 'ticks after the SIGKILL restart' },
+    );
+
+    // The window to judge: from the first tick to a tick that is surely due by now. Ticks in
+    // flight at the kill may take Bull's stall recovery (lock expiry) to finish: wait for them.
+    const from = (await runs(databaseUrl))[0].tick;
+    const to = Math.floor(Date.now() / 1000) * 1000 - 1000;
+    expect((to - from) / 1000 + 1).toBeGreaterThanOrEqual(12);
+    await waitUntil(
+      async () => {
+        const window = (await runs(databaseUrl)).filter((r) => r.tick >= from && r.tick <= to);
+        return (
+          window.length === (to - from) / 1000 + 1 && window.every((r) => r.status === 'succeeded')
+        );
+      },
+      { timeoutMs: 30_000, message: 'every tick of the window to have one finished run' },
+    );
+    const rows = await runs(databaseUrl);
+    expectEverySecondOnce(rows, from, to);
+    expect(rows.filter((r) => r.trigger !== 'schedule')).toEqual([]);
+    expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+    // At most the tick that was running in the killed process ran a second attempt (same job).
+    expect(rows.filter((r) => r.attempts > 1).length).toBeLessThanOrEqual(1);
+    // The runs were spread over the instances (each tick went to whichever worker took it).
+    expect(new Set(rows.map((r) => r.instance)).size).toBeGreaterThan(1);
+
+    // Bull's side: one job per tick, named after that tick, and the run records name that job.
+    const jobs = (await probe.analytics.getJobs(['completed'])).filter((j) => j.name === JOB);
+    const jobsPerTick = new Map<number, string[]>();
+    for (const job of jobs) {
+      const tick = (job.opts as { prevMillis?: number }).prevMillis ?? -1;
+      jobsPerTick.set(tick, [...(jobsPerTick.get(tick) ?? []), String(job.id)]);
+    }
+    for (const row of rows.filter((r) => r.tick >= from && r.tick <= to)) {
+      expect({ tick: row.tick, jobs: jobsPerTick.get(row.tick) }).toEqual({
+        tick: row.tick,
+        jobs: [row.job_id],
       });
+    }
 
-      // Graceful restart of one instance.
-      const [first, second, third] = workers;
-      await first.stop('SIGTERM');
-      const restartedFirst = track(new AppProcess('worker', env));
-      await restartedFirst.waitReady(60_000);
-      let mark = Date.now();
-      await waitUntil(async () => (await runsAfter(databaseUrl, mark)).length >= 3, {
-        timeoutMs: 30_000,
-        message: 'ticks after the SIGTERM restart',
+    await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
+    console.log(
+      `3 instances, 1 SIGTERM + 1 SIGKILL restart: ${(to - from) / 1000 + 1} consecutive ticks, ` +
+        `${rows.length} runs in all, duplicates ${rows.reduce((s, r) => s + r.duplicates, 0)}, ` +
+        `second attempts ${rows.filter((r) => r.attempts > 1).length}, ` +
+        `instances used ${new Set(rows.map((r) => r.instance)).size}`,
+    );
+    await Promise.all([third, restartedFirst, restartedSecond].map((w) => w.stop('SIGTERM')));
+  });
+
+  it('after a cron change and a restart, only the new repeatable (and its ticks) remain', async () => {
+    const { databaseUrl, env, probe } = await scenario({
+      SCHEDULE_QUEUE_CLEANUP_CRON: '*/2 * * * * *',
+    });
+    const before = track(new AppProcess('worker', env));
+    await before.waitReady(60_000);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'ticks on the old cron',
+    });
+    expect((await runs(databaseUrl)).every((r) => (r.tick / 1000) % 2 === 0)).toBe(true);
+    await before.stop('SIGTERM');
+
+    const after = track(
+      new AppProcess('worker', { ...env, SCHEDULE_QUEUE_CLEANUP_CRON: EVERY_SECOND }),
+    );
+    await after.waitReady(60_000);
+    expect(modeLine(after)).toMatch(/1 stale removed/);
+    await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
+    // The old chain's next job went with its repeatable: whatever is pending is on the new cron.
+    for (const job of await probe.pendingRepeatJobs()) {
+      if (job.name === JOB) expect(job.opts.repeat).toMatchObject({ cron: EVERY_SECOND });
+    }
+    const started = Date.now();
+    await waitUntil(async () => (await runsAfter(databaseUrl, started, 'schedule')).length >= 3, {
+      timeoutMs: 30_000,
+      message: 'ticks on the new cron',
+    });
+    const fresh = await runsAfter(databaseUrl, started, 'schedule');
+    expect(fresh.some((r) => (r.tick / 1000) % 2 === 1)).toBe(true);
+    expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+    await after.stop('SIGTERM');
+  });
+
+  it('a tick missed while every instance was down runs once when one comes back', async () => {
+    const { databaseUrl, env } = await scenario({});
+    const worker = track(new AppProcess('worker', env));
+    await worker.waitReady(60_000);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'ticks before the outage',
+    });
+    await worker.stop('SIGTERM');
+    const lastBefore = (await runs(databaseUrl)).at(-1)?.tick ?? 0;
+    // Let at least three ticks pass with nothing running (the condition is the clock itself).
+    await waitUntil(() => Date.now() > lastBefore + 3_500, {
+      timeoutMs: 10_000,
+      message: 'an outage',
+    });
+
+    const back = track(new AppProcess('worker', env));
+    await back.waitReady(60_000);
+    await waitUntil(async () => (await runsAfter(databaseUrl, lastBefore)).length >= 3, {
+      timeoutMs: 30_000,
+      message: 'ticks after the outage',
+    });
+    await back.stop('SIGTERM');
+    // The repeatable survived in Redis with its next tick's job: Bull ran that tick, late, once
+    // (the catch-up); the ticks after it that passed with nothing running were not run, and no
+    // extra catch-up job was needed or added.
+    const after = await runsAfter(databaseUrl, lastBefore);
+    expect(after[0]).toMatchObject({
+      tick: lastBefore + 1000,
+      trigger: 'schedule',
+      status: 'succeeded',
+      attempts: 1,
+    });
+    expect(after[1].tick).toBeGreaterThan(lastBefore + 3_000);
+    expect(after.filter((r) => r.trigger === 'catch-up')).toEqual([]);
+    expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+  });
+
+  it('legacy mode: two instances run the same task code in-process, each tick once (Redis lock per tick)', async () => {
+    const { databaseUrl, env, probe } = await scenario({
+      USE_DISTRIBUTED_SCHEDULER: 'false',
+      LOG_LEVEL: 'debug',
+      COMPLETED_JOB_RETENTION: '2',
+    });
+    // Five finished jobs in a queue: the cleanup task (run in-process) must trim them to two.
+    const exportsQueue = new Queue('exports', redis.url, { prefix: env.QUEUE_PREFIX });
+    try {
+      for (let i = 0; i < 5; i += 1)
+        await exportsQueue.add('seed', { i }, { removeOnComplete: false });
+      void exportsQueue.process('seed', async () => 'done');
+      await waitUntil(async () => (await exportsQueue.getCompletedCount()) === 5, {
+        message: 'the seed jobs to complete',
       });
+    } finally {
+      await exportsQueue.close();
+    }
 
-      // Hard kill of another (its active job, if any, stalls and is picked up again by Bull).
-      await second.stop('SIGKILL');
-      const restartedSecond = track(new AppProcess('worker', env));
-      await restartedSecond.waitReady(60_000);
-      mark = Date.now();
-      await waitUntil(
-        async () =>
-          (await runsAfter(databaseUrl, mark)).length >= 3 &&
-          (await runs(databaseUrl)).length >= 14,
-        { timeoutMs: 30_000, message: 'ticks after the SIGKILL restart' },
-      );
+    const workers = track(await startWorkers(2, env));
+    const bothReady = Date.now();
+    for (const worker of workers) expect(modeLine(worker)).toMatch(/^Scheduler mode: legacy/);
+    await waitUntil(async () => (await runsAfter(databaseUrl, bothReady, 'schedule')).length >= 6, {
+      timeoutMs: 30_000,
+      message: 'legacy ticks',
+    });
+    const stopping = Date.now();
+    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
 
-      // The window to judge: from the first tick to a tick that is surely due by now. Ticks in
-      // flight at the kill may take Bull's stall recovery (lock expiry) to finish: wait for them.
-      const from = (await runs(databaseUrl))[0].tick;
-      const to = Math.floor(Date.now() / 1000) * 1000 - 1000;
-      expect((to - from) / 1000 + 1).toBeGreaterThanOrEqual(12);
-      await waitUntil(
-        async () => {
-          const window = (await runs(databaseUrl)).filter((r) => r.tick >= from && r.tick <= to);
-          return (
-            window.length === (to - from) / 1000 + 1 &&
-            window.every((r) => r.status === 'succeeded')
-          );
-        },
-        { timeoutMs: 60_000, message: 'every tick of the window to have one finished run' },
-      );
-      const rows = await runs(databaseUrl);
-      expectEverySecondOnce(rows, from, to);
-      expect(rows.filter((r) => r.trigger !== 'schedule')).toEqual([]);
-      expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
-      // At most the tick that was running in the killed process ran a second attempt (same job).
-      expect(rows.filter((r) => r.attempts > 1).length).toBeLessThanOrEqual(1);
-      // The runs were spread over the instances (each tick went to whichever worker took it).
-      expect(new Set(rows.map((r) => r.instance)).size).toBeGreaterThan(1);
+    const rows = (await runs(databaseUrl)).filter((r) => r.trigger === 'schedule');
+    expectEverySecondOnce(rows, rows[0].tick, rows.at(-1)?.tick ?? 0);
+    expect(rows.every((r) => r.runner === 'inline' && r.job_id === null)).toBe(true);
+    expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+    // Both instances fired every tick while both ran: for each, the one that lost the lock said so.
+    const refusals = workers.flatMap((w) =>
+      w.lines
+        .map((l) => /^Tick (\S+) of "queue-cleanup" already claimed by/.exec(String(l.msg))?.[1])
+        .filter((tick): tick is string => Boolean(tick))
+        .map((tick) => Date.parse(tick)),
+    );
+    const whileBothRan = rows.filter((r) => r.tick > bothReady && r.tick < stopping - 1000);
+    expect(whileBothRan.length).toBeGreaterThanOrEqual(4);
+    for (const row of whileBothRan) expect(refusals).toContain(row.tick);
+    // The same task code ran: the queue-cleanup handler trimmed the completed jobs to two.
+    expect(await probe.analytics.getRepeatableJobs()).toEqual([]);
+    const exportsProbe = new Queue('exports', redis.url, { prefix: env.QUEUE_PREFIX });
+    try {
+      expect(await exportsProbe.getCompletedCount()).toBe(2);
+    } finally {
+      await exportsProbe.close();
+    }
+  });
 
-      // Bull's side: one job per tick, named after that tick, and the run records name that job.
-      const jobs = (await probe.analytics.getJobs(['completed'])).filter((j) => j.name === JOB);
-      const jobsPerTick = new Map<number, string[]>();
-      for (const job of jobs) {
-        const tick = (job.opts as { prevMillis?: number }).prevMillis ?? -1;
-        jobsPerTick.set(tick, [...(jobsPerTick.get(tick) ?? []), String(job.id)]);
-      }
-      for (const row of rows.filter((r) => r.tick >= from && r.tick <= to)) {
-        expect({ tick: row.tick, jobs: jobsPerTick.get(row.tick) }).toEqual({
-          tick: row.tick,
-          jobs: [row.job_id],
-        });
-      }
+  it('switching distributed -> legacy -> distributed leaves no stray repeatable and runs no tick twice', async () => {
+    const { databaseUrl, env, probe } = await scenario({});
+    const legacyEnv = { ...env, USE_DISTRIBUTED_SCHEDULER: 'false' };
 
-      await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
-      console.log(
-        `3 instances, 1 SIGTERM + 1 SIGKILL restart: ${(to - from) / 1000 + 1} consecutive ticks, ` +
-          `${rows.length} runs in all, duplicates ${rows.reduce((s, r) => s + r.duplicates, 0)}, ` +
-          `second attempts ${rows.filter((r) => r.attempts > 1).length}, ` +
-          `instances used ${new Set(rows.map((r) => r.instance)).size}`,
-      );
-      await Promise.all([third, restartedFirst, restartedSecond].map((w) => w.stop('SIGTERM')));
-    },
-    TEST_TIMEOUT_MS,
-  );
+    const distributed = track(new AppProcess('worker', env));
+    await distributed.waitReady(60_000);
+    await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'distributed ticks',
+    });
+    await distributed.stop('SIGTERM');
 
-  it(
-    'after a cron change and a restart, only the new repeatable (and its ticks) remain',
-    async () => {
-      const { databaseUrl, env, probe } = await scenario({
-        SCHEDULE_QUEUE_CLEANUP_CRON: '*/2 * * * * *',
-      });
-      const before = track(new AppProcess('worker', env));
-      await before.waitReady(60_000);
-      await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-        timeoutMs: 30_000,
-        message: 'ticks on the old cron',
-      });
-      expect((await runs(databaseUrl)).every((r) => (r.tick / 1000) % 2 === 0)).toBe(true);
-      await before.stop('SIGTERM');
+    const legacy = track(new AppProcess('worker', legacyEnv));
+    await legacy.waitReady(60_000);
+    expect(modeLine(legacy)).toMatch(/^Scheduler mode: legacy .*4 repeatable job\(s\) removed/);
+    expect(await probe.repeatables()).toEqual([]);
+    expect(await probe.pendingRepeatJobs()).toEqual([]);
+    let mark = Date.now();
+    await waitUntil(async () => (await runsAfter(databaseUrl, mark, 'schedule')).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'legacy ticks',
+    });
+    await legacy.stop('SIGTERM');
 
-      const after = track(
-        new AppProcess('worker', { ...env, SCHEDULE_QUEUE_CLEANUP_CRON: EVERY_SECOND }),
-      );
-      await after.waitReady(60_000);
-      expect(modeLine(after)).toMatch(/1 stale removed/);
-      await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
-      // The old chain's next job went with its repeatable: whatever is pending is on the new cron.
-      for (const job of await probe.pendingRepeatJobs()) {
-        if (job.name === JOB) expect(job.opts.repeat).toMatchObject({ cron: EVERY_SECOND });
-      }
-      const started = Date.now();
-      await waitUntil(async () => (await runsAfter(databaseUrl, started, 'schedule')).length >= 3, {
-        timeoutMs: 30_000,
-        message: 'ticks on the new cron',
-      });
-      const fresh = await runsAfter(databaseUrl, started, 'schedule');
-      expect(fresh.some((r) => (r.tick / 1000) % 2 === 1)).toBe(true);
-      expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
-      await after.stop('SIGTERM');
-    },
-    TEST_TIMEOUT_MS,
-  );
+    const back = track(new AppProcess('worker', env));
+    await back.waitReady(60_000);
+    await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
+    mark = Date.now();
+    await waitUntil(async () => (await runsAfter(databaseUrl, mark, 'schedule')).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'distributed ticks again',
+    });
+    await back.stop('SIGTERM');
 
-  it(
-    'a tick missed while every instance was down runs once when one comes back',
-    async () => {
-      const { databaseUrl, env } = await scenario({});
-      const worker = track(new AppProcess('worker', env));
-      await worker.waitReady(60_000);
-      await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-        timeoutMs: 30_000,
-        message: 'ticks before the outage',
-      });
-      await worker.stop('SIGTERM');
-      const lastBefore = (await runs(databaseUrl)).at(-1)?.tick ?? 0;
-      // Let at least three ticks pass with nothing running (the condition is the clock itself).
-      await waitUntil(() => Date.now() > lastBefore + 3_500, {
-        timeoutMs: 10_000,
-        message: 'an outage',
-      });
+    const rows = await runs(databaseUrl);
+    expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+    expect(new Set(rows.map((r) => r.runner))).toEqual(new Set(['queue', 'inline']));
+    // Each switch missed a tick or more while no scheduler ran; each start caught up at most once.
+    const catchUps = rows.filter((r) => r.trigger === 'catch-up');
+    expect(catchUps.length).toBeLessThanOrEqual(2);
+    expect(catchUps.every((r) => r.status === 'succeeded')).toBe(true);
+  });
 
-      const back = track(new AppProcess('worker', env));
-      await back.waitReady(60_000);
-      await waitUntil(async () => (await runsAfter(databaseUrl, lastBefore)).length >= 3, {
-        timeoutMs: 30_000,
-        message: 'ticks after the outage',
-      });
-      await back.stop('SIGTERM');
-      // The repeatable survived in Redis with its next tick's job: Bull ran that tick, late, once
-      // (the catch-up); the ticks after it that passed with nothing running were not run, and no
-      // extra catch-up job was needed or added.
-      const after = await runsAfter(databaseUrl, lastBefore);
-      expect(after[0]).toMatchObject({
-        tick: lastBefore + 1000,
-        trigger: 'schedule',
-        status: 'succeeded',
-        attempts: 1,
-      });
-      expect(after[1].tick).toBeGreaterThan(lastBefore + 3_000);
-      expect(after.filter((r) => r.trigger === 'catch-up')).toEqual([]);
-      expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    'legacy mode: two instances run the same task code in-process, each tick once (Redis lock per tick)',
-    async () => {
-      const { databaseUrl, env, probe } = await scenario({
-        USE_DISTRIBUTED_SCHEDULER: 'false',
-        LOG_LEVEL: 'debug',
-        COMPLETED_JOB_RETENTION: '2',
-      });
-      // Five finished jobs in a queue: the cleanup task (run in-process) must trim them to two.
-      const exportsQueue = new Queue('exports', redis.url, { prefix: env.QUEUE_PREFIX });
-      try {
-        for (let i = 0; i < 5; i += 1)
-          await exportsQueue.add('seed', { i }, { removeOnComplete: false });
-        void exportsQueue.process('seed', async () => 'done');
-        await waitUntil(async () => (await exportsQueue.getCompletedCount()) === 5, {
-          message: 'the seed jobs to complete',
-        });
-      } finally {
-        await exportsQueue.close();
-      }
-
-      const workers = track(await startWorkers(2, env));
-      const bothReady = Date.now();
-      for (const worker of workers) expect(modeLine(worker)).toMatch(/^Scheduler mode: legacy/);
-      await waitUntil(
-        async () => (await runsAfter(databaseUrl, bothReady, 'schedule')).length >= 6,
-        {
-          timeoutMs: 30_000,
-          message: 'legacy ticks',
-        },
-      );
-      const stopping = Date.now();
-      await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-
-      const rows = (await runs(databaseUrl)).filter((r) => r.trigger === 'schedule');
-      expectEverySecondOnce(rows, rows[0].tick, rows.at(-1)?.tick ?? 0);
-      expect(rows.every((r) => r.runner === 'inline' && r.job_id === null)).toBe(true);
-      expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
-      // Both instances fired every tick while both ran: for each, the one that lost the lock said so.
-      const refusals = workers.flatMap((w) =>
-        w.lines
-          .map((l) => /^Tick (\S+) of "queue-cleanup" already claimed by/.exec(String(l.msg))?.[1])
-          .filter((tick): tick is string => Boolean(tick))
-          .map((tick) => Date.parse(tick)),
-      );
-      const whileBothRan = rows.filter((r) => r.tick > bothReady && r.tick < stopping - 1000);
-      expect(whileBothRan.length).toBeGreaterThanOrEqual(4);
-      for (const row of whileBothRan) expect(refusals).toContain(row.tick);
-      // The same task code ran: the queue-cleanup handler trimmed the completed jobs to two.
-      expect(await probe.analytics.getRepeatableJobs()).toEqual([]);
-      const exportsProbe = new Queue('exports', redis.url, { prefix: env.QUEUE_PREFIX });
-      try {
-        expect(await exportsProbe.getCompletedCount()).toBe(2);
-      } finally {
-        await exportsProbe.close();
-      }
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    'switching distributed -> legacy -> distributed leaves no stray repeatable and runs no tick twice',
-    async () => {
-      const { databaseUrl, env, probe } = await scenario({});
-      const legacyEnv = { ...env, USE_DISTRIBUTED_SCHEDULER: 'false' };
-
-      const distributed = track(new AppProcess('worker', env));
-      await distributed.waitReady(60_000);
-      await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
-      await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-        timeoutMs: 30_000,
-        message: 'distributed ticks',
-      });
-      await distributed.stop('SIGTERM');
-
-      const legacy = track(new AppProcess('worker', legacyEnv));
-      await legacy.waitReady(60_000);
-      expect(modeLine(legacy)).toMatch(/^Scheduler mode: legacy .*4 repeatable job\(s\) removed/);
-      expect(await probe.repeatables()).toEqual([]);
-      expect(await probe.pendingRepeatJobs()).toEqual([]);
-      let mark = Date.now();
-      await waitUntil(async () => (await runsAfter(databaseUrl, mark, 'schedule')).length >= 2, {
-        timeoutMs: 30_000,
-        message: 'legacy ticks',
-      });
-      await legacy.stop('SIGTERM');
-
-      const back = track(new AppProcess('worker', env));
-      await back.waitReady(60_000);
-      await expectOneRepeatablePerSchedule(probe, EVERY_SECOND);
-      mark = Date.now();
-      await waitUntil(async () => (await runsAfter(databaseUrl, mark, 'schedule')).length >= 2, {
-        timeoutMs: 30_000,
-        message: 'distributed ticks again',
-      });
-      await back.stop('SIGTERM');
-
-      const rows = await runs(databaseUrl);
-      expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
-      expect(new Set(rows.map((r) => r.runner))).toEqual(new Set(['queue', 'inline']));
-      // Each switch missed a tick or more while no scheduler ran; each start caught up at most once.
-      const catchUps = rows.filter((r) => r.trigger === 'catch-up');
-      expect(catchUps.length).toBeLessThanOrEqual(2);
-      expect(catchUps.every((r) => r.status === 'succeeded')).toBe(true);
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    'refuses to start with a bad cron, naming the variable',
-    async () => {
-      const { env } = await scenario({ SCHEDULE_PAYOUT_CYCLE_CRON: '61 * * * *' });
-      const worker = track(new AppProcess('worker', env));
-      const exit = await worker.waitExit();
-      expect(exit.code).not.toBe(0);
-      expect(worker.output.join('\n')).toContain(
-        'SCHEDULE_PAYOUT_CYCLE_CRON: must be a valid cron expression',
-      );
-    },
-    TEST_TIMEOUT_MS,
-  );
+  it('refuses to start with a bad cron, naming the variable', async () => {
+    const { env } = await scenario({ SCHEDULE_PAYOUT_CYCLE_CRON: '61 * * * *' });
+    const worker = track(new AppProcess('worker', env));
+    const exit = await worker.waitExit();
+    expect(exit.code).not.toBe(0);
+    expect(worker.output.join('\n')).toContain(
+      'SCHEDULE_PAYOUT_CYCLE_CRON: must be a valid cron expression',
+    );
+  });
 });

@@ -26,7 +26,10 @@ export async function createHttpApp(
     imports: [AppModule.forRole(config)],
     controllers,
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    bufferLogs: true,
+    forceCloseConnections: true,
+  });
   configureHttp(app, config);
   await app.init();
   return { app, config, server: app.getHttpServer(), close: () => app.close() };

@@ -6,9 +6,12 @@ export class DatabaseEnv {
   @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgres:// or postgresql:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payouts';
 
-  /** Connections in each process's pool. */
+  /**
+   * Connections in each process's pool. A payout job holds one for its whole run (its advisory
+   * lock), a notification job for its SMTP exchange: keep it above those two concurrencies.
+   */
   @EnvInt(1, 200)
-  DATABASE_POOL_SIZE = 10;
+  DATABASE_POOL_SIZE = 20;
 
   /** Run pending migrations at start (under an advisory lock, so concurrent starts are safe). */
   @EnvBoolean()

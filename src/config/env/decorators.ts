@@ -42,3 +42,16 @@ export function EnvDuration(min = 0): PropertyDecorator {
     decorators.forEach((decorate) => decorate(target, key));
   };
 }
+
+/** A decimal number in [min, max], for rates such as 0.05. */
+export function EnvNumber(min: number, max: number): PropertyDecorator {
+  const transform = Transform(({ value }) =>
+    typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value,
+  );
+  const options: ValidationOptions = { message: `must be a number from ${min} to ${max}` };
+  const decorators = [IsNumber({}, options), Min(min, options), Max(max, options)];
+  return (target, key) => {
+    transform(target, key);
+    decorators.forEach((decorate) => decorate(target, key));
+  };
+}

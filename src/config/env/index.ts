@@ -1,11 +1,15 @@
 import { AppEnv } from './app.env';
 import { DatabaseEnv } from './database.env';
+import { ExportsEnv } from './exports.env';
+import { NotificationsEnv } from './notifications.env';
+import { PayoutsEnv } from './payouts.env';
 import { QueueEnv } from './queue.env';
 import { RedisEnv } from './redis.env';
 import { SchedulerEnv } from './scheduler.env';
 import { SessionEnv } from './session.env';
 
 export * from './app.env';
+export * from './payouts.env';
 
 /** The schema, split by concern. Every variable the process reads is a property of one of these. */
 export const ENV_SCHEMAS = [
@@ -15,9 +19,22 @@ export const ENV_SCHEMAS = [
   QueueEnv,
   SessionEnv,
   SchedulerEnv,
+  PayoutsEnv,
+  NotificationsEnv,
+  ExportsEnv,
 ] as const;
 
-export { AppEnv, DatabaseEnv, QueueEnv, RedisEnv, SchedulerEnv, SessionEnv };
+export {
+  AppEnv,
+  DatabaseEnv,
+  ExportsEnv,
+  NotificationsEnv,
+  PayoutsEnv,
+  QueueEnv,
+  RedisEnv,
+  SchedulerEnv,
+  SessionEnv,
+};
 
 /** Values never printed back in error messages. */
 export const SECRET_VARIABLES = new Set([

@@ -45,4 +45,15 @@ export class QueueEnv {
   /** How often the cleanup schedule trims completed and expired failed jobs in every queue. */
   @EnvDuration(1_000)
   QUEUE_CLEANUP_INTERVAL = 3_600_000;
+
+  /**
+   * How long a worker's lock on an active job lasts (renewed at half this while it runs). A job
+   * of a killed worker is picked up again once its lock lapses and the stalled check runs.
+   */
+  @EnvDuration(1_000)
+  QUEUE_LOCK_DURATION = 30_000;
+
+  /** How often each worker looks for stalled jobs (active jobs whose lock lapsed). */
+  @EnvDuration(500)
+  QUEUE_STALLED_INTERVAL = 15_000;
 }

@@ -1,0 +1,50 @@
+/** The email of a finished payout. Amounts are integer minor units until printed here. */
+export interface PayoutMessageInput {
+  outcome: 'paid' | 'failed';
+  payeeName: string;
+  amountMinor: number;
+  currency: string;
+  providerReference: string | null;
+  lastError: string | null;
+}
+
+export function composePayoutMessage(input: PayoutMessageInput): { subject: string; body: string } {
+  const amount = formatMinor(input.amountMinor, input.currency);
+  if (input.outcome === 'paid') {
+    return {
+      subject: `Your payout of ${amount} has been sent`,
+      body:
+        `Hello ${input.payeeName},\n\nWe have sent you ${amount}` +
+        (input.providerReference ? ` (reference ${input.providerReference})` : '') +
+        '.\n',
+    };
+  }
+  return {
+    subject: `Your payout of ${amount} could not be sent`,
+    body:
+      `Hello ${input.payeeName},\n\nYour payout of ${amount} could not be sent` +
+      (input.lastError ? `: ${input.lastError}` : '') +
+      '.\nThe amount is back in your balance and will be paid with your next payout.\n',
+  };
+}
+
+/** 123456 EUR -> "1234.56 EUR"; 500 JPY -> "500 JPY" (the currency's own number of decimals). */
+export function formatMinor(amountMinor: number, currency: string): string {
+  const digits = currencyDigits(currency);
+  const sign = amountMinor < 0 ? '-' : '';
+  const abs = Math.abs(amountMinor);
+  const major = Math.floor(abs / 10 ** digits);
+  const minor = String(abs % 10 ** digits).padStart(digits, '0');
+  return `${sign}${major}${digits > 0 ? `.${minor}` : ''} ${currency}`;
+}
+
+function currencyDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2; // not an ISO 4217 code Intl knows
+  }
+}
