@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { JobName, QueueName } from '../queue';
-import { isRepeatableOf, planRepeatables, RepeatableEntry } from './repeatable-jobs';
+import {
+  isRepeatableOf,
+  planRepeatables,
+  RepeatableEntry,
+  repeatableJobId,
+  scheduleNameOf,
+} from './repeatable-jobs';
 import type { Schedule } from './schedule.definitions';
 
 const cycle: Schedule = {
@@ -29,7 +35,7 @@ function entry(overrides: Partial<RepeatableEntry>): RepeatableEntry {
     queue: QueueName.Payouts,
     key: 'k',
     name: JobName.PayoutCycle,
-    id: 'payout-cycle',
+    id: repeatableJobId(cycle),
     endDate: null,
     tz: 'UTC',
     cron: '0 * * * *',
@@ -45,11 +51,14 @@ describe('planning repeatable jobs', () => {
     expect(isRepeatableOf(cycle, entry({ cron: '*/30 * * * *' }))).toBe(false);
     expect(isRepeatableOf(cycle, entry({ tz: 'Europe/Paris' }))).toBe(false);
     expect(isRepeatableOf(cycle, entry({ id: 'payout-cycle-old' }))).toBe(false);
+    // Same name, another payload: a different repeatable (the chain copies its data forward).
+    const manual = repeatableJobId({ ...cycle, payload: { trigger: 'manual' } });
+    expect(isRepeatableOf(cycle, entry({ id: manual }))).toBe(false);
     expect(isRepeatableOf(cycle, entry({ queue: QueueName.Analytics }))).toBe(false);
     const every = entry({
       queue: QueueName.Analytics,
       name: JobName.QueueCleanup,
-      id: 'queue-cleanup',
+      id: repeatableJobId(cleanup),
       tz: null,
       cron: null,
       every: 3_600_000,
@@ -60,7 +69,7 @@ describe('planning repeatable jobs', () => {
 
   it('removes what is no longer declared or has another cron, and reports what is missing', () => {
     const oldCron = entry({ key: 'old', cron: '30 * * * *' });
-    const removed = entry({ key: 'gone', id: 'retired-schedule' });
+    const removed = entry({ key: 'gone', id: 'retired-schedule~0a1b2c3d' });
     const plan = planRepeatables([cycle, cleanup], [oldCron, removed]);
     expect(plan.remove.map((e) => e.key)).toEqual(['old', 'gone']);
     expect(plan.missing).toEqual([cycle, cleanup]);
@@ -70,6 +79,12 @@ describe('planning repeatable jobs', () => {
   it('keeps a repeatable that is already right', () => {
     const plan = planRepeatables([cycle], [entry({ key: 'current' })]);
     expect(plan).toEqual({ remove: [], missing: [], present: [cycle] });
+  });
+
+  it('names the repeatable after the schedule and a digest of its payload', () => {
+    expect(repeatableJobId(cycle)).toMatch(/^payout-cycle~[0-9a-f]{8}$/);
+    expect(scheduleNameOf({ id: repeatableJobId(cycle) })).toBe('payout-cycle');
+    expect(scheduleNameOf({ id: null })).toBeUndefined();
   });
 
   it('removes everything when nothing is desired (legacy mode, or all disabled)', () => {

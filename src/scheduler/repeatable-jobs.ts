@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { JobProducer, QUEUE_NAMES, QueueName, QueueRegistry } from '../queue';
 import type { Schedule } from './schedule.definitions';
 
@@ -8,7 +9,7 @@ export interface RepeatableEntry {
   key: string;
   /** The job name. */
   name: string;
-  /** The job ID given at registration: the schedule's name. */
+  /** The job ID given at registration (see repeatableJobId). */
   id: string | null;
   endDate: number | null;
   tz: string | null;
@@ -24,10 +25,25 @@ export interface RepeatablePlan {
   present: Schedule[];
 }
 
-/** Whether this repeatable is exactly the one the schedule asks for (queue, job, name, timing). */
+/**
+ * The job ID a schedule's repeatable is registered under: its name and a digest of its payload.
+ * Bull keys a repeatable by name, job ID and timing, and each tick's job copies the data of the
+ * tick before: without the digest, a payload changed in code would never reach a running chain.
+ */
+export function repeatableJobId(schedule: Pick<Schedule, 'name' | 'payload'>): string {
+  const digest = createHash('sha256').update(JSON.stringify(schedule.payload)).digest('hex');
+  return `${schedule.name}~${digest.slice(0, 8)}`;
+}
+
+/** The schedule a repeatable was registered for, from its job ID. */
+export function scheduleNameOf(entry: Pick<RepeatableEntry, 'id'>): string | undefined {
+  return entry.id?.split('~')[0];
+}
+
+/** Whether this repeatable is exactly the one the schedule asks for (queue, job, name, payload, timing). */
 export function isRepeatableOf(schedule: Schedule, entry: RepeatableEntry): boolean {
   if (entry.queue !== schedule.queue || entry.name !== schedule.job) return false;
-  if (entry.id !== schedule.name || entry.endDate) return false;
+  if (entry.id !== repeatableJobId(schedule) || entry.endDate) return false;
   const { timing } = schedule;
   return timing.kind === 'cron'
     ? entry.cron === timing.cron && (entry.tz ?? '') === timing.timeZone
@@ -37,7 +53,7 @@ export function isRepeatableOf(schedule: Schedule, entry: RepeatableEntry): bool
 /**
  * Desired vs present. Every repeatable in our queues belongs to the scheduler (JobProducer.repeat
  * is the only way one is made), so whatever matches no desired schedule is stale: a schedule
- * removed, disabled, renamed, or re-timed (Bull keys a repeatable by its cron or interval).
+ * removed, disabled, renamed, re-timed or given another payload.
  */
 export function planRepeatables(
   desired: readonly Schedule[],
@@ -97,7 +113,7 @@ export class RepeatableJobs {
           timing.kind === 'cron'
             ? { cron: timing.cron, tz: timing.timeZone }
             : { every: timing.everyMs },
-        jobId: schedule.name,
+        jobId: repeatableJobId(schedule),
         origin: `schedule ${schedule.name}`,
         schedule: { name: schedule.name, trigger: 'schedule' },
       });

@@ -17,9 +17,11 @@ async function seedOnePayee(databaseUrl: string): Promise<number> {
     databaseUrl,
     `insert into payees (name, email, currency, minimum_payout_minor) values ('Ada', 'ada@example.com', 'EUR', 1000) returning id`,
   );
-  await query(databaseUrl, `insert into ledger_entries (payee_id, kind, amount_minor, currency) values ($1, 'earning', 5000, 'EUR')`, [
-    payee.id,
-  ]);
+  await query(
+    databaseUrl,
+    `insert into ledger_entries (payee_id, kind, amount_minor, currency) values ($1, 'earning', 5000, 'EUR')`,
+    [payee.id],
+  );
   return payee.id;
 }
 
@@ -79,9 +81,12 @@ describe('Process roles and graceful shutdown (real processes)', () => {
     worker = new AppProcess('worker', env);
     await worker.waitReady();
     expect(listeningPorts(worker.pid)).toEqual([]);
-    await waitUntil(async () => (await workerCount(redis.url, env.QUEUE_PREFIX)) >= QUEUE_NAMES.length, {
-      message: 'the worker to attach to every queue',
-    });
+    await waitUntil(
+      async () => (await workerCount(redis.url, env.QUEUE_PREFIX)) >= QUEUE_NAMES.length,
+      {
+        message: 'the worker to attach to every queue',
+      },
+    );
 
     const login = await request(apiUrl).post('/auth/login').send(ADMIN).expect(200);
     const cookie = sessionCookie(login.headers['set-cookie']);
@@ -93,7 +98,14 @@ describe('Process roles and graceful shutdown (real processes)', () => {
 
     // The payment is in flight (the provider takes 2.5 s): stop the worker now.
     await waitUntil(
-      async () => (await query(databaseUrl, `select 1 from payouts where payee_id = $1 and status = 'processing'`, [payeeId])).length === 1,
+      async () =>
+        (
+          await query(
+            databaseUrl,
+            `select 1 from payouts where payee_id = $1 and status = 'processing'`,
+            [payeeId],
+          )
+        ).length === 1,
       { message: 'the payout to be claimed by the worker' },
     );
     worker.signal('SIGTERM');
@@ -101,7 +113,11 @@ describe('Process roles and graceful shutdown (real processes)', () => {
     expect(exit).toEqual({ code: 0, signal: null });
 
     // It finished the job before exiting: paid, once, nothing left active or stalled.
-    const [payout] = await query<{ id: string; status: string }>(databaseUrl, `select id, status from payouts where payee_id = $1`, [payeeId]);
+    const [payout] = await query<{ id: string; status: string }>(
+      databaseUrl,
+      `select id, status from payouts where payee_id = $1`,
+      [payeeId],
+    );
     expect(payout.status).toBe('paid');
     const charges = await query<{ charges: number }>(
       databaseUrl,

@@ -3,7 +3,14 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { TickRunner } from '../../src/scheduler/tick-runner';
 import { createHttpApp, createUser, HttpApp, login, Session } from '../support/http-app';
-import { createTestDatabase, query, startTestRedis, testEnv, TestRedis } from '../support/services';
+import {
+  ALL_SCHEDULES_ON,
+  createTestDatabase,
+  query,
+  startTestRedis,
+  testEnv,
+  TestRedis,
+} from '../support/services';
 import { waitUntil } from '../support/wait';
 
 const HOUR = 3_600_000;
@@ -59,6 +66,7 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
     redis = await startTestRedis();
     databaseUrl = await createTestDatabase();
     const env = testEnv(redis.url, databaseUrl, {
+      ...ALL_SCHEDULES_ON,
       APP_ROLE: 'all',
       COMPLETED_JOB_RETENTION: '3',
       FAILED_JOB_RETENTION: '1h',

@@ -1,6 +1,13 @@
 import Queue from 'bull';
 import { AppProcess } from '../support/app-process';
-import { createTestDatabase, query, startTestRedis, testEnv, TestRedis } from '../support/services';
+import {
+  ALL_SCHEDULES_ON,
+  createTestDatabase,
+  query,
+  startTestRedis,
+  testEnv,
+  TestRedis,
+} from '../support/services';
 import { waitUntil } from '../support/wait';
 
 /*
@@ -88,8 +95,8 @@ class BullProbe {
 /** Exactly one repeatable per declared schedule, and nothing else. */
 async function expectOneRepeatablePerSchedule(probe: BullProbe, cleanupCron: string) {
   const repeatables = await probe.repeatables();
-  expect(repeatables.map((r) => r.id).sort()).toEqual([...DECLARED].sort());
-  expect(repeatables.find((r) => r.id === SCHEDULE)?.cron).toBe(cleanupCron);
+  expect(repeatables.map((r) => r.id?.split('~')[0]).sort()).toEqual([...DECLARED].sort());
+  expect(repeatables.find((r) => r.id?.startsWith(`${SCHEDULE}~`))?.cron).toBe(cleanupCron);
 }
 
 /** Consecutive ticks one second apart, each recorded once, each finished successfully. */
@@ -113,6 +120,7 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
   async function scenario(overrides: Record<string, string>) {
     const databaseUrl = await createTestDatabase();
     const env = testEnv(redis.url, databaseUrl, {
+      ...ALL_SCHEDULES_ON,
       LOG_LEVEL: 'info',
       SCHEDULE_QUEUE_CLEANUP_CRON: EVERY_SECOND,
       ...overrides,
