@@ -13,15 +13,15 @@ import { RepeatableJobs } from './repeatable-jobs';
 import { TickLock } from './tick-lock';
 import { TickRunner } from './tick-runner';
 
+/** setTimeout's longest wait (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * USE_DISTRIBUTED_SCHEDULER=false: the original centralized scheduler. Cron jobs in this process
  * (@nestjs/schedule's registry) call the schedule's task code directly, the same @JobHandler
  * method a queued job would run, with no queue in between. Every instance fires every tick, so
  * each tick first takes a Redis lock (SET NX PX on schedule + tick) and only its winner runs it.
  */
-/** setTimeout's longest wait (about 24.8 days). */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
 @Injectable()
 export class LegacyScheduler {
   private readonly logger = new Logger('Scheduler');
