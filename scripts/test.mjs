@@ -9,6 +9,13 @@ const require = createRequire(import.meta.url);
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 setup.ensureBuild({ force: true });
+// The dashboard test drives Debian's Chromium: installed here when root, else explained.
+try {
+  require('./lib/ensure-chromium.cjs').ensureChromium();
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
 
 const jest = spawnSync('npx', ['jest', '--ci', ...process.argv.slice(2)], {
   cwd: setup.REPO,

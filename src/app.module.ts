@@ -3,14 +3,18 @@ import { AnalyticsModule } from './analytics/analytics.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, ConfigModule } from './config';
 import { CorrelationModule } from './correlation';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
+import { MetricsHttpModule } from './metrics/metrics-http.module';
+import { MetricsWorkerModule } from './metrics/metrics-worker.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
+import { QueuesApiModule } from './queues-api/queues-api.module';
 import { RedisModule } from './redis/redis.module';
 import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
@@ -30,10 +34,18 @@ const CORE = [
 ];
 
 /** Serving HTTP (roles `all` and `api`). */
-const HTTP = [SessionModule, AuthModule, HealthModule, SchedulesApiModule];
+const HTTP = [
+  SessionModule,
+  AuthModule,
+  HealthModule,
+  MetricsHttpModule,
+  QueuesApiModule,
+  DashboardModule,
+  SchedulesApiModule,
+];
 
 /** Processing jobs (roles `all` and `worker`). */
-const WORKER = [QueueWorkerModule, SchedulerModule];
+const WORKER = [QueueWorkerModule, MetricsWorkerModule, SchedulerModule];
 
 /**
  * The one place that decides what each role runs, by the modules it imports:

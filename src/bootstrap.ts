@@ -7,6 +7,8 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
 import { CorrelationMiddleware } from './correlation';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { setupOpenApi } from './openapi/openapi';
 import { inspectRedis, redactUrl } from './redis/redis-preflight';
 
 const logger = new NestLogger('Bootstrap');
@@ -71,6 +73,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  // First, so it times every request, refused ones included.
+  const httpMetrics = app.get(HttpMetricsMiddleware);
+  app.use(httpMetrics.use.bind(httpMetrics));
   app.useBodyParser('json', { limit: '100kb' });
   app.use(helmet());
   if (config.correlation.enabled) {
@@ -81,6 +86,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
+  setupOpenApi(app);
 }
 
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {

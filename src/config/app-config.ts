@@ -5,6 +5,7 @@ import type {
   DatabaseEnv,
   ExportsEnv,
   LogLevel,
+  MetricsEnv,
   NodeEnv,
   NotificationsEnv,
   PaymentProviderKind,
@@ -23,7 +24,8 @@ type ValidatedEnv = AppEnv &
   SchedulerEnv &
   PayoutsEnv &
   NotificationsEnv &
-  ExportsEnv;
+  ExportsEnv &
+  MetricsEnv;
 
 /** Used only outside production, so a laptop starts with no setup; production must set its own. */
 const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
@@ -40,6 +42,8 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly metricsToken?: string;
+  /** The worker role's /metrics port (METRICS_PORT); undefined: no metrics server in workers. */
+  readonly metricsPort?: number;
   readonly redis: { url: string; prefix: string };
   readonly database: { url: string; poolSize: number; migrateOnStart: boolean };
   readonly queue: {
@@ -87,6 +91,7 @@ export class AppConfig {
     this.logLevel = env.LOG_LEVEL;
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT;
     this.metricsToken = env.METRICS_TOKEN;
+    this.metricsPort = env.METRICS_PORT;
     this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
     this.database = {
       url: env.DATABASE_URL,

@@ -1,6 +1,16 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Matches } from 'class-validator';
+import { Audited } from '../audit/audited.decorator';
 import { Admin, Authenticated } from '../http/route-group.decorator';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ErrorView } from '../queues-api/dto/queue.views';
 import { ManualRunView, SchedulesView } from './schedule.view';
 import { SchedulesService } from './schedules.service';
 
@@ -11,21 +21,30 @@ export class ScheduleNameParams {
   name!: string;
 }
 
+@ApiTags('schedules')
 @Controller('schedules')
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesService) {}
 
-  /** Every schedule with its mode, timing, next run and last run (and how it ended). */
   @Authenticated()
   @Get()
+  @ApiOperation({
+    summary:
+      'Every schedule: mode, cron or interval, time zone, next run, last run and its outcome',
+  })
+  @ApiOkResponse({ type: SchedulesView })
   list(): Promise<SchedulesView> {
     return this.schedules.list();
   }
 
-  /** Runs a schedule now: 202 with the ID of the job that will run it. */
   @Admin()
   @Post(':name/run')
   @HttpCode(202)
+  @Audited('schedule.run')
+  @ApiOperation({ summary: 'Run a schedule now: enqueues its job, answers with the job ID' })
+  @ApiAcceptedResponse({ type: ManualRunView })
+  @ApiErrors(400)
+  @ApiResponse({ status: 404, description: 'No such schedule', type: ErrorView })
   run(@Param() params: ScheduleNameParams): Promise<ManualRunView> {
     return this.schedules.runNow(params.name);
   }

@@ -177,6 +177,25 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
       await exportsQueue.close();
     }
 
+    // Audited like every admin mutation: the accepted run, and the refused ones before it.
+    const audit = await query<{
+      actor_email: string;
+      target: string;
+      detail: Record<string, unknown>;
+    }>(
+      databaseUrl,
+      `SELECT actor_email, target, detail FROM audit_log WHERE action = 'schedule.run' ORDER BY id`,
+    );
+    expect(audit.map((row) => [row.target, row.detail.outcome])).toEqual([
+      ['nightly-report', 'refused'],
+      ['Not_A_Name', 'refused'],
+      ['queue-cleanup', 'done'],
+    ]);
+    expect(audit[2]).toMatchObject({
+      actor_email: 'admin@example.com',
+      detail: { result: { jobId } },
+    });
+
     const list = await request(http.server)
       .get('/schedules')
       .set('Cookie', viewer.cookie)

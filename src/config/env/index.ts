@@ -1,6 +1,7 @@
 import { AppEnv } from './app.env';
 import { DatabaseEnv } from './database.env';
 import { ExportsEnv } from './exports.env';
+import { MetricsEnv } from './metrics.env';
 import { NotificationsEnv } from './notifications.env';
 import { PayoutsEnv } from './payouts.env';
 import { QueueEnv } from './queue.env';
@@ -22,12 +23,14 @@ export const ENV_SCHEMAS = [
   PayoutsEnv,
   NotificationsEnv,
   ExportsEnv,
+  MetricsEnv,
 ] as const;
 
 export {
   AppEnv,
   DatabaseEnv,
   ExportsEnv,
+  MetricsEnv,
   NotificationsEnv,
   PayoutsEnv,
   QueueEnv,

@@ -1,0 +1,18 @@
+import { Scenario } from '../scenario';
+import { apiKill } from './api-kill';
+import { postgresTerminate } from './postgres-terminate';
+import { providerDegraded } from './provider-degraded';
+import { redisRestart } from './redis-restart';
+import { workerSigkill, workerSigterm } from './worker-kill';
+import { workerPartition } from './worker-partition';
+
+/** Every scenario of the suite, in the order they run. */
+export const SCENARIOS: Scenario[] = [
+  workerSigkill,
+  workerSigterm,
+  redisRestart,
+  postgresTerminate,
+  providerDegraded,
+  apiKill,
+  workerPartition,
+];

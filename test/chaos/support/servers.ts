@@ -1,0 +1,221 @@
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Redis, { RedisOptions } from 'ioredis';
+import { ClientConfig } from 'pg';
+import { waitUntil } from '../../support/wait';
+import { Host } from './hosts';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const services = require('../../../scripts/lib/services.cjs');
+
+/*
+ * Redis and PostgreSQL for the chaos suite, each on its test host, listening on the host's
+ * address (what the app processes use) and on a Unix socket in the run's folder (what the test
+ * driver uses: sockets are reachable from the root namespace, which gets no private address).
+ */
+
+function which(binary: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+}
+
+async function redisBinary(dir: string): Promise<string> {
+  let binary = which('redis-server');
+  if (!binary) {
+    // The project's start helper installs it (apt-get as root) or explains what to do.
+    const probe = await services.startRedis({ dir: path.join(dir, 'install-probe') });
+    await probe.stop();
+    binary = which('redis-server');
+  }
+  if (!binary) throw new Error('redis-server is not installed');
+  return binary;
+}
+
+export interface RedisServerOptions {
+  host: Host;
+  dir: string;
+  port: number;
+  appendfsync: 'always' | 'everysec';
+}
+
+/** A redis-server with AOF persistence that can be killed and started again from its AOF. */
+export class ChaosRedis {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+  readonly socket: string;
+
+  private constructor(
+    private readonly options: RedisServerOptions,
+    private readonly binary: string,
+  ) {
+    this.socket = path.join(options.dir, 'redis.sock');
+  }
+
+  static async start(options: RedisServerOptions): Promise<ChaosRedis> {
+    fs.mkdirSync(options.dir, { recursive: true });
+    const redis = new ChaosRedis(options, await redisBinary(options.dir));
+    await redis.start();
+    return redis;
+  }
+
+  /** What the app processes use. */
+  get url(): string {
+    return `redis://${this.options.host.address}:${this.options.port}`;
+  }
+
+  /** What the test driver uses. */
+  clientOptions(extra: RedisOptions = {}): RedisOptions {
+    return { path: this.socket, ...extra };
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && !this.child.signalCode;
+  }
+
+  async start(): Promise<void> {
+    const { host, dir, port, appendfsync } = this.options;
+    const args = [
+      ...['--port', String(port), '--bind', host.address],
+      ...['--unixsocket', this.socket, '--unixsocketperm', '700'],
+      ...['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', appendfsync],
+      ...['--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+      // Bound to a private test address without a password: protected mode would refuse clients.
+      ...['--protected-mode', host.address === '127.0.0.1' ? 'yes' : 'no'],
+      ...['--logfile', path.join(dir, 'redis.log')],
+    ];
+    const { command, args: wrapped } = host.wrap(this.binary, args);
+    const child = spawn(command, wrapped, { stdio: 'ignore' });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    await waitUntil(() => this.ping(), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: `redis-server on ${host.name} to answer (see ${dir}/redis.log)`,
+    });
+  }
+
+  /** SIGKILL: a crash. With AOF, every acknowledged write is already in the file's page cache. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.child || !this.running) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+
+  async ping(): Promise<boolean> {
+    const client = new Redis(
+      this.clientOptions({ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }),
+    );
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root)
+    ? fs
+        .readdirSync(root)
+        .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length > 0) return path.join(root, versions[0], 'bin');
+  const initdb = which('initdb');
+  if (initdb) return path.dirname(initdb);
+  throw new Error('PostgreSQL is not installed (the Jest global setup installs it as root)');
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** PostgreSQL refuses to run as root: as root, its files and processes belong to `postgres`. */
+function asServerUser(host: Host, command: string, args: string[]): void {
+  const line = isRoot()
+    ? host.wrap('runuser', ['-u', 'postgres', '--', command, ...args])
+    : host.wrap(command, args);
+  execFileSync(line.command, line.args, { stdio: 'pipe' });
+}
+
+/** One PostgreSQL cluster per suite run on the db host; each scenario gets its own database. */
+export class ChaosPostgres {
+  private constructor(
+    private readonly host: Host,
+    private readonly dir: string,
+    readonly port: number,
+    private readonly socketDir: string,
+  ) {}
+
+  static async start(host: Host, dir: string, port: number): Promise<ChaosPostgres> {
+    const bin = postgresBinDir();
+    const data = path.join(dir, 'data');
+    const socketDir = path.join(dir, 'socket');
+    fs.mkdirSync(data, { recursive: true });
+    fs.mkdirSync(socketDir, { recursive: true });
+    if (isRoot()) {
+      if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
+        execFileSync('useradd', [
+          '--system',
+          '--no-create-home',
+          '--shell',
+          '/usr/sbin/nologin',
+          'postgres',
+        ]);
+      }
+      execFileSync('chown', ['-R', 'postgres', dir]);
+    }
+    fs.chmodSync(data, 0o700);
+    asServerUser(host, path.join(bin, 'initdb'), [
+      ...['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+    ]);
+    // The app hosts connect over the test network (trust: a throwaway cluster on private addresses).
+    const network = host.address.split('.').slice(0, 2).concat('0', '0').join('.');
+    fs.appendFileSync(path.join(data, 'pg_hba.conf'), `host all all ${network}/16 trust\n`);
+    const settings = [
+      `-p ${port}`,
+      `-c listen_addresses=${host.address}`,
+      `-k ${socketDir}`,
+      '-c max_connections=400',
+      '-c fsync=off -c synchronous_commit=off -c full_page_writes=off',
+    ].join(' ');
+    asServerUser(host, path.join(bin, 'pg_ctl'), [
+      ...[
+        '-D',
+        data,
+        '-o',
+        settings,
+        '-l',
+        path.join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ],
+    ]);
+    return new ChaosPostgres(host, dir, port, socketDir);
+  }
+
+  /** What the app processes use. */
+  url(database: string): string {
+    return `postgres://postgres@${this.host.address}:${this.port}/${database}`;
+  }
+
+  /** What the test driver uses (the Unix socket). */
+  clientConfig(database: string): ClientConfig {
+    return { host: this.socketDir, port: this.port, user: 'postgres', database };
+  }
+
+  async stop(): Promise<void> {
+    try {
+      asServerUser(this.host, path.join(postgresBinDir(), 'pg_ctl'), [
+        ...['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop'],
+      ]);
+    } catch {
+      // already stopped
+    }
+  }
+}

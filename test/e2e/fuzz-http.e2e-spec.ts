@@ -1,0 +1,366 @@
+import * as fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AppProcess } from '../support/app-process';
+import { createHttpApp, sessionCookie } from '../support/http-app';
+import { createTestDatabase, startTestRedis, testEnv, TestRedis } from '../support/services';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../../scripts/lib/services.cjs');
+
+const ADMIN = { email: 'fuzz-admin@example.com', password: 'fuzz admin password 0123' };
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/** Headroom for the heap to grow while serving: a leak of the size of the fuzzed input grows past it. */
+const RSS_GROWTH_LIMIT_MB = 150;
+/** Node's default limit on a request's head (request line and headers). */
+const MAX_HEAD_BYTES = 16 * 1024 - 512;
+
+interface Route {
+  method: string;
+  path: string;
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+  setCookie: string[];
+}
+
+/**
+ * Every route of the real app, read from Express's router at run time (routes added later are
+ * covered). CONNECT is left out: Node's HTTP server hands it to a `connect` listener (proxy
+ * tunnels), never to Express, and closes the socket when there is none.
+ */
+async function listRoutes(env: Record<string, string>): Promise<Route[]> {
+  const app = await createHttpApp(env);
+  try {
+    type Layer = { route?: { path: string; methods: Record<string, boolean> } };
+    const express = app.app.getHttpAdapter().getInstance() as {
+      router?: { stack: Layer[] };
+      _router?: { stack: Layer[] };
+    };
+    const stack = (express.router ?? express._router)?.stack ?? [];
+    const all = stack.flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods)
+            .filter((method) => method !== '_all' && method !== 'connect')
+            .map((method) => ({ method: method.toUpperCase(), path: layer.route!.path }))
+        : [],
+    );
+    return [...new Map(all.map((route) => [`${route.method} ${route.path}`, route])).values()];
+  } finally {
+    await app.close();
+  }
+}
+
+function send(
+  port: number,
+  request: { method: string; path: string; headers: Record<string, string>; body?: string },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            setCookie: res.headers['set-cookie'] ?? [],
+          }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${request.method} ${request.path}: no answer`)));
+    req.on('error', reject);
+    req.end(request.body);
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+// ---------------------------------------------------------------- generators
+
+const nasty = fc.constantFrom(
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  '..',
+  '../..',
+  '%00',
+  '__proto__',
+  'constructor',
+  'prototype',
+  "' OR 1=1 --",
+  '<script>',
+  'ünïcødé',
+  '🙂',
+  'a'.repeat(5_000),
+  '00000000-0000-0000-0000-000000000000',
+  '2f1b7f52-1c9e-4c59-9a8e-1d2a3b4c5d6e',
+  '9007199254740993',
+);
+const text = fc.oneof(
+  nasty,
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+const paramValue = fc.oneof(text, fc.integer().map(String), fc.uuid());
+
+const queryString = fc
+  .array(
+    fc.tuple(
+      fc.oneof(
+        text,
+        fc.constantFrom(
+          'page',
+          'limit',
+          'status',
+          'cursor',
+          'state',
+          'a[b]',
+          'a[]',
+          '__proto__[x]',
+          'constructor[prototype][y]',
+        ),
+      ),
+      fc.oneof(text, fc.integer().map(String)),
+    ),
+    { maxLength: 6 },
+  )
+  .map((pairs) =>
+    pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'),
+  );
+
+const body = fc.oneof(
+  fc.constant(undefined),
+  fc
+    .jsonValue({ maxDepth: 4 })
+    .map((value) => ({ type: 'application/json', text: JSON.stringify(value) })),
+  fc.string({ maxLength: 200 }).map((t) => ({ type: 'application/json', text: t })), // mostly not JSON
+  fc
+    .constantFrom(
+      '{"a":',
+      '{"__proto__":{"admin":true}}',
+      '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
+    )
+    .map((t) => ({
+      type: 'application/json',
+      text: t,
+    })),
+  fc.record({
+    type: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+    ),
+    text: fc.string({ maxLength: 200 }),
+  }),
+);
+
+const headerValue = fc.oneof(text, fc.uuid()).map((v) => v.replace(/[^\t\x20-\x7e]/g, '?'));
+const headers = fc.record(
+  {
+    'x-correlation-id': headerValue,
+    'x-request-id': headerValue,
+    'x-csrf-token': headerValue,
+    'x-forwarded-for': headerValue,
+    accept: fc.constantFrom('*/*', 'text/html', 'application/json', 'garbage/;;;'),
+    authorization: headerValue,
+  },
+  { requiredKeys: [] },
+);
+const cookie = fc.option(
+  fc.oneof(
+    headerValue.map((v) => `sid=${encodeURIComponent(v)}`),
+    fc.constantFrom(
+      'sid=s%3Aforged.signature',
+      'sid=s:abc.def; sid=s:ghi.jkl',
+      'sid=',
+      '=;=;=',
+      'a'.repeat(3_000),
+    ),
+  ),
+  { nil: undefined },
+);
+
+function fillPath(path: string, values: string[]): string {
+  let i = 0;
+  // Express 5 paths: `:name` parameters and `*name` / `{*name}` wildcards.
+  return path.replace(/\{?[:*]\w+\}?/g, () =>
+    encodeURIComponent(values[i++ % values.length] ?? 'x'),
+  );
+}
+
+// ---------------------------------------------------------------- the test
+
+describe('HTTP fuzz of every route (random bodies, query strings, params, headers, cookies)', () => {
+  let redis: TestRedis;
+  let env: Record<string, string>;
+  let api: AppProcess;
+  let port: number;
+  let routes: Route[];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    env = testEnv(redis.url, await createTestDatabase(), {
+      APP_ROLE: 'api',
+      LOG_LEVEL: 'error',
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    });
+    routes = await listRoutes(env);
+    process.stdout.write(
+      `[fuzz] routes: ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}\n`,
+    );
+    port = await freePort();
+    api = new AppProcess('main', {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+    await api.waitReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.stop();
+  });
+
+  it('finds the routes of every controller', () => {
+    expect(routes.length).toBeGreaterThan(5);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', path: '/auth/login' },
+        { method: 'GET', path: '/health/live' },
+      ]),
+    );
+  });
+
+  async function adminSession(): Promise<{ cookie: string; csrfToken: string }> {
+    const res = await send(port, {
+      method: 'POST',
+      path: '/auth/login',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
+    if (res.status !== 200) throw new Error(`admin login answered ${res.status}: ${res.body}`);
+    return {
+      cookie: sessionCookie(res.setCookie),
+      csrfToken: (JSON.parse(res.body) as { csrfToken: string }).csrfToken,
+    };
+  }
+
+  it.each([
+    ['without a session', false],
+    ['with an admin session', true],
+  ])(
+    'answers no 5xx (503 aside) %s, stays up, and its memory stays bounded',
+    async (_label, withSession) => {
+      const hangUps: string[] = [];
+      let session = withSession ? await adminSession() : undefined;
+      const baseline = rssMb(api.pid);
+      const failures: string[] = [];
+      const statuses: Record<number, number> = {};
+
+      await fc.assert(
+        fc.asyncProperty(
+          // Controllers' routes mostly; now and then the middleware catch-all (unknown paths).
+          fc.oneof(
+            {
+              weight: 5,
+              arbitrary: fc.constantFrom(...routes.filter((r) => !r.path.includes('*'))),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(...routes.filter((r) => r.path.includes('*'))),
+            },
+          ),
+          fc.array(paramValue, { minLength: 1, maxLength: 3 }),
+          queryString,
+          body,
+          headers,
+          cookie,
+          async (route, params, query, payload, extraHeaders, fuzzCookie) => {
+            const path = fillPath(route.path, params) + (query ? `?${query}` : '');
+            const requestHeaders: Record<string, string> = { ...extraHeaders };
+            if (payload) requestHeaders['content-type'] = payload.type;
+            if (session) {
+              requestHeaders.cookie = fuzzCookie
+                ? `${session.cookie}; ${fuzzCookie}`
+                : session.cookie;
+              if (!extraHeaders['x-csrf-token']) requestHeaders['x-csrf-token'] = session.csrfToken;
+            } else if (fuzzCookie) {
+              requestHeaders.cookie = fuzzCookie;
+            }
+            const headSize =
+              path.length +
+              Object.entries(requestHeaders).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+            const request = {
+              method: route.method,
+              path,
+              headers: requestHeaders,
+              body: payload?.text,
+            };
+            const res = await send(port, request).catch(async (error: Error) => {
+              // Node refuses a request head over 16 KiB (431, connection closed) before any app code.
+              if (headSize > MAX_HEAD_BYTES) return { status: 431, body: '', setCookie: [] };
+              // A fresh connection reset before the request is even logged happens to a share of
+              // fuzzed requests (open finding, see docs/reliability.md) and not when the same request
+              // is replayed: counted and reported; the request is sent again and its answer checked.
+              hangUps.push(`${route.method} ${path.slice(0, 80)}: ${error.message}`);
+              for (let attempt = 1; ; attempt += 1) {
+                try {
+                  return await send(port, request);
+                } catch (again) {
+                  if (attempt >= 5) throw again;
+                }
+              }
+            });
+            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+            if (res.status >= 500 && res.status !== 503) {
+              failures.push(`${route.method} ${path} -> ${res.status} ${res.body.slice(0, 200)}`);
+            }
+            expect(res.body).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // never a stack trace
+            // Logging out (or a session-ending route) ends the fuzzer's session: take a new one.
+            if (session && res.status < 400 && /logout/.test(route.path))
+              session = await adminSession();
+            return res.status < 500 || res.status === 503;
+          },
+        ),
+        { numRuns: RUNS, endOnFailure: false },
+      );
+
+      expect(failures).toEqual([]);
+      expect(api.running).toBe(true);
+      const live = await send(port, { method: 'GET', path: '/health/live', headers: {} });
+      expect(live.status).toBe(200);
+      const growth = rssMb(api.pid) - baseline;
+      process.stdout.write(
+        `[fuzz] ${RUNS} requests over ${routes.length} routes ${_label}: statuses ${JSON.stringify(statuses)}, connections closed without an answer ${hangUps.length}, RSS +${growth.toFixed(0)} MB\n`,
+      );
+      expect(growth).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+    },
+    180_000,
+  );
+});
