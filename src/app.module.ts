@@ -8,6 +8,7 @@ import { DatabaseModule } from './database';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
 import { MetricsWorkerModule } from './metrics/metrics-worker.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -15,6 +16,7 @@ import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
 import { QueuesApiModule } from './queues-api/queues-api.module';
 import { RedisModule } from './redis/redis.module';
+import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
 
 /** Shared by every role: configuration, connections, queues (to produce) and the domain. */
@@ -28,6 +30,7 @@ const CORE = [
   AnalyticsModule,
   NotificationsModule,
   ExportsModule,
+  MaintenanceModule,
 ];
 
 /** Serving HTTP (roles `all` and `api`). */
@@ -38,10 +41,11 @@ const HTTP = [
   MetricsHttpModule,
   QueuesApiModule,
   DashboardModule,
+  SchedulesApiModule,
 ];
 
 /** Processing jobs (roles `all` and `worker`). */
-const WORKER = [QueueWorkerModule, MetricsWorkerModule];
+const WORKER = [QueueWorkerModule, MetricsWorkerModule, SchedulerModule];
 
 /**
  * The one place that decides what each role runs, by the modules it imports:

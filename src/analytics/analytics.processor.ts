@@ -12,9 +12,4 @@ export class AnalyticsProcessor {
   handleDailyStats(job: Job<JobData<JobName.AnalyticsDailyStats>>): Promise<DayStats[]> {
     return this.analytics.computeDailyStats(job.data.day);
   }
-
-  @JobHandler(JobName.QueueCleanup)
-  async handleQueueCleanup(): Promise<{ removed: number }> {
-    return { removed: 0 };
-  }
 }

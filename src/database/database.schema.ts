@@ -15,6 +15,7 @@ export type PayoutStatus = 'pending' | 'processing' | 'paid' | 'failed' | 'cance
 export type LedgerKind = 'earning' | 'payout' | 'reversal';
 export type NotificationStatus = 'pending' | 'sent' | 'logged' | 'failed';
 export type ExportStatus = 'pending' | 'running' | 'done' | 'failed';
+export type ScheduleRunStatus = 'running' | 'succeeded' | 'failed';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -148,6 +149,23 @@ export interface DailyPayoutStatsTable {
   updated_at: Timestamp;
 }
 
+export interface ScheduleRunsTable {
+  id: Generated<number>;
+  schedule: string;
+  tick_at: ColumnType<Date, Date, never>;
+  trigger: 'schedule' | 'catch-up' | 'manual';
+  runner: 'queue' | 'inline';
+  job_id: string | null;
+  instance: string;
+  correlation_id: string;
+  status: ScheduleRunStatus;
+  attempts: Generated<number>;
+  duplicates: Generated<number>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   audit_log: AuditLogTable;
@@ -161,6 +179,7 @@ export interface DatabaseSchema {
   export_chunks: ExportChunksTable;
   simulated_provider_charges: SimulatedProviderChargesTable;
   daily_payout_stats: DailyPayoutStatsTable;
+  schedule_runs: ScheduleRunsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -173,3 +192,4 @@ export type Notification = Selectable<NotificationsTable>;
 export type ExportRecord = Selectable<ExportsTable>;
 export type LedgerEntry = Selectable<LedgerEntriesTable>;
 export type DailyPayoutStats = Selectable<DailyPayoutStatsTable>;
+export type ScheduleRun = Selectable<ScheduleRunsTable>;

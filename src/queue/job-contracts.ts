@@ -1,4 +1,4 @@
-import { JobOptions } from 'bull';
+import { JobId, JobOptions } from 'bull';
 import {
   AnalyticsDailyStatsJob,
   ExportPayoutsJob,
@@ -60,15 +60,45 @@ export const JOB_CONTRACTS = {
 export type JobPayload<N extends JobName> =
   (typeof JOB_CONTRACTS)[N] extends JobContract<infer P> ? P : never;
 
+/** How a scheduled run started: its regular tick, a catch-up after downtime, or by hand. */
+export type ScheduleTrigger = 'schedule' | 'catch-up' | 'manual';
+
+/** Marks a job as a run of a schedule (see src/scheduler), so its run is recorded once per tick. */
+export interface ScheduledRunMeta {
+  name: string;
+  trigger: ScheduleTrigger;
+  /**
+   * The tick this run stands for (epoch ms). Absent on repeatable jobs, whose data is written
+   * once when the schedule is registered: their tick is the one Bull scheduled them for.
+   */
+  tickAt?: number;
+}
+
 /** Stamped by the producer into every job's data. */
 export interface JobMeta {
   correlationId: string;
   enqueuedAt: number;
   /** What enqueued it: `http POST /payouts/cycle`, `job payouts/payout.cycle#42`, `schedule payout-cycle`, `cli`. */
   origin: string;
+  schedule?: ScheduledRunMeta;
 }
 
 export type JobData<N extends JobName> = JobPayload<N> & { meta: JobMeta };
+
+/**
+ * The part of a job a handler may use. A Bull `Job` satisfies it; the legacy scheduler mode runs
+ * the handlers of scheduled jobs in-process with a plain object of this shape (no Redis behind
+ * it), so those handlers must use nothing else.
+ */
+export interface JobLike<N extends JobName = JobName> {
+  readonly id: JobId;
+  readonly name: string;
+  readonly data: JobData<N>;
+  readonly opts: JobOptions;
+  readonly attemptsMade: number;
+  readonly timestamp: number;
+  progress(value: number | object): Promise<void>;
+}
 
 export function jobsOfQueue(queue: QueueName): JobName[] {
   return (Object.keys(JOB_CONTRACTS) as JobName[]).filter(

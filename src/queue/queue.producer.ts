@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Job, JobOptions, Queue } from 'bull';
+import { CronRepeatOptions, EveryRepeatOptions, Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
-import { JOB_CONTRACTS, JobData, JobMeta, JobPayload } from './job-contracts';
+import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
 import { QueueRegistry } from './queue-registry';
 
@@ -11,6 +11,16 @@ export interface EnqueueOptions
   origin?: string;
   /** Overrides the current correlation ID (the scheduler gives each tick a fresh one). */
   correlationId?: string;
+  /** Marks the job as a run of a schedule (set by the scheduler and its API only). */
+  schedule?: ScheduledRunMeta;
+}
+
+/** A Bull repeatable job: when it ticks, and the job ID that names it inside its repeat key. */
+export interface RepeatableOptions {
+  repeat: Pick<CronRepeatOptions, 'cron' | 'tz'> | Pick<EveryRepeatOptions, 'every'>;
+  jobId: string;
+  origin: string;
+  schedule: ScheduledRunMeta;
 }
 
 /**
@@ -30,11 +40,31 @@ export class JobProducer {
     payload: JobPayload<N>,
     options: EnqueueOptions = {},
   ): Promise<Job<JobData<N>>> {
-    const { origin, correlationId, ...jobOptions } = options;
+    const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(name, this.stamp(payload, origin, correlationId), {
+    return this.queue(contract.queue).add(
+      name,
+      this.stamp(payload, origin, correlationId, schedule),
+      { ...contract.options, ...jobOptions },
+    );
+  }
+
+  /**
+   * Registers a Bull repeatable job (idempotent: Bull keys it by name, job ID and cron or
+   * interval, and names each tick's job after its tick, so instances adding it at once create
+   * one job per tick). Its data, meta included, is written once, here: see JobDispatcher for
+   * how each tick still gets its own correlation ID.
+   */
+  async repeat<N extends JobName>(
+    name: N,
+    payload: JobPayload<N>,
+    { repeat, jobId, origin, schedule }: RepeatableOptions,
+  ): Promise<Job<JobData<N>>> {
+    const contract = JOB_CONTRACTS[name];
+    return this.queue(contract.queue).add(name, this.stamp(payload, origin, undefined, schedule), {
       ...contract.options,
-      ...jobOptions,
+      repeat,
+      jobId,
     });
   }
 
@@ -45,12 +75,12 @@ export class JobProducer {
     options: Omit<EnqueueOptions, 'jobId'> = {},
   ): Promise<Array<Job<JobData<N>>>> {
     if (jobs.length === 0) return [];
-    const { origin, correlationId, ...jobOptions } = options;
+    const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
     return this.queue(contract.queue).addBulk(
       jobs.map(({ payload, jobId }) => ({
         name,
-        data: this.stamp(payload, origin, correlationId),
+        data: this.stamp(payload, origin, correlationId, schedule),
         opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
       })),
     );
@@ -60,11 +90,17 @@ export class JobProducer {
     return this.queues.get(name);
   }
 
-  private stamp<P>(payload: P, origin?: string, correlationId?: string): P & { meta: JobMeta } {
+  private stamp<P>(
+    payload: P,
+    origin?: string,
+    correlationId?: string,
+    schedule?: ScheduledRunMeta,
+  ): P & { meta: JobMeta } {
     const meta: JobMeta = {
       correlationId: correlationId ?? this.correlation.currentOrNew(),
       enqueuedAt: Date.now(),
       origin: origin ?? this.correlation.origin ?? 'unknown',
+      ...(schedule ? { schedule } : {}),
     };
     return { ...payload, meta };
   }

@@ -52,7 +52,23 @@ export async function query<T = Record<string, unknown>>(
   }
 }
 
-/** Environment for an app under test; quiet, fast retries, isolated key prefix. */
+/**
+ * The schedules, all off: they fire on the wall clock, and a payout cycle starting at the top
+ * of the hour in the middle of an unrelated test would make it flaky. A test of the scheduler
+ * turns on what it needs (ALL_SCHEDULES_ON).
+ */
+const SCHEDULES_OFF = {
+  SCHEDULE_PAYOUT_CYCLE_ENABLED: 'false',
+  SCHEDULE_PAYOUT_RECONCILE_ENABLED: 'false',
+  SCHEDULE_ANALYTICS_DAILY_STATS_ENABLED: 'false',
+  SCHEDULE_QUEUE_CLEANUP_ENABLED: 'false',
+};
+
+export const ALL_SCHEDULES_ON: Record<string, string> = Object.fromEntries(
+  Object.keys(SCHEDULES_OFF).map((variable) => [variable, 'true']),
+);
+
+/** Environment for an app under test; quiet, fast retries, isolated key prefix, no schedule. */
 export function testEnv(
   redisUrl: string,
   databaseUrl: string,
@@ -66,6 +82,7 @@ export function testEnv(
     QUEUE_PREFIX: `t${randomBytes(3).toString('hex')}`,
     JOB_BACKOFF_DELAY: '50',
     SHUTDOWN_TIMEOUT: '10s',
+    ...SCHEDULES_OFF,
     ...overrides,
   };
 }

@@ -2,10 +2,12 @@ import { Migration } from 'kysely';
 import * as m0001 from './0001_users_and_audit';
 import * as m0002 from './0002_payouts';
 import * as m0003 from './0003_payout_processing';
+import * as m0004 from './0004_schedule_runs';
 
 /** Ordered by name; never edit an applied migration: add the next one. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_users_and_audit': m0001,
   '0002_payouts': m0002,
   '0003_payout_processing': m0003,
+  '0004_schedule_runs': m0004,
 };

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -6,13 +6,39 @@ import { Job } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config';
 import { CorrelationContext, isSafeCorrelationId } from '../../correlation';
-import { JOB_CONTRACTS, JobMeta, jobsOfQueue } from '../job-contracts';
+import {
+  JOB_CONTRACTS,
+  JobData,
+  JobLike,
+  JobMeta,
+  JobPayload,
+  jobsOfQueue,
+} from '../job-contracts';
 import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
 import { QueueRegistry } from '../queue-registry';
 import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
 import { PermanentJobError } from './permanent-job-error';
 
-type Handler = (job: Job) => Promise<unknown>;
+type Handler = (job: JobLike) => Promise<unknown>;
+
+/**
+ * Runs around every queued job's handler, inside its CLS context and after its payload was
+ * checked. A feature registers one at init (the scheduler records and dedupes its ticks so).
+ */
+export interface JobRunHook {
+  /** A correlation ID for this run instead of the one stamped in its meta; undefined keeps that. */
+  correlationIdFor(job: Job): string | undefined;
+  around(job: Job, run: () => Promise<unknown>): Promise<unknown>;
+}
+
+/** Identity of a handler run in-process (see runInline). */
+export interface InlineRun {
+  /** Stands in for the job ID in logs and in the job object the handler sees. */
+  runId: string;
+  correlationId: string;
+  origin: string;
+  schedule?: JobMeta['schedule'];
+}
 
 /**
  * Wires the @QueueProcessor providers to Bull: one `process('*')` per queue at the configured
@@ -21,9 +47,10 @@ type Handler = (job: Job) => Promise<unknown>;
  * Boot fails when a job name has no handler, or two.
  */
 @Injectable()
-export class JobDispatcher implements OnApplicationBootstrap {
+export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, Handler>();
+  private readonly hooks: JobRunHook[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -34,8 +61,56 @@ export class JobDispatcher implements OnApplicationBootstrap {
     private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /** Handlers are collected before any module starts (the legacy scheduler may run one at start). */
+  onModuleInit(): void {
     this.collectHandlers();
+  }
+
+  /** Registers a hook around every queued job; call it from onModuleInit, before jobs flow. */
+  addHook(hook: JobRunHook): void {
+    this.hooks.push(hook);
+  }
+
+  /**
+   * Runs the handler registered for `name` in this process, with no queue and no Redis: the
+   * legacy scheduler mode calls the same task code as the queued job this way. The payload is
+   * checked against its contract first, and the handler runs in a fresh CLS context. Hooks do
+   * not apply (the caller owns the run) and nothing retries: a failure is the caller's to report.
+   */
+  async runInline<N extends JobName>(
+    name: N,
+    payload: JobPayload<N>,
+    run: InlineRun,
+  ): Promise<unknown> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new Error(`No handler for job "${name}" in this process`);
+    const meta: JobMeta = {
+      correlationId: run.correlationId,
+      enqueuedAt: Date.now(),
+      origin: run.origin,
+      ...(run.schedule ? { schedule: run.schedule } : {}),
+    };
+    const job: JobLike<N> = {
+      id: run.runId,
+      name,
+      data: { ...(payload as object), meta } as JobData<N>,
+      opts: {},
+      attemptsMade: 0,
+      timestamp: meta.enqueuedAt,
+      // Progress of an in-process run has no one to report to.
+      progress: async () => undefined,
+    };
+    await this.checkPayload(job);
+    const queue = JOB_CONTRACTS[name].queue;
+    const store = {
+      correlationId: run.correlationId,
+      origin: run.origin,
+      job: { queue, jobName: name, jobId: run.runId, attempt: 1 },
+    };
+    return this.correlation.run(store, () => handler(job));
+  }
+
+  onApplicationBootstrap(): void {
     for (const queueName of QUEUE_NAMES) {
       const queue = this.queues.get(queueName);
       const concurrency = this.config.concurrencyFor(queueName);
@@ -91,8 +166,9 @@ export class JobDispatcher implements OnApplicationBootstrap {
 
   private run(queue: QueueName, job: Job): Promise<unknown> {
     const meta = readMeta(job.data);
+    const ownId = this.hooks.map((hook) => hook.correlationIdFor(job)).find(Boolean);
     const store = {
-      correlationId: meta?.correlationId ?? randomUUID(),
+      correlationId: ownId ?? meta?.correlationId ?? randomUUID(),
       origin: `job ${queue}/${job.name}#${job.id}`,
       job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
     };
@@ -105,7 +181,11 @@ export class JobDispatcher implements OnApplicationBootstrap {
       if (!handler)
         throw new PermanentJobError(`No handler for job name "${job.name}" in this queue`);
       await this.checkPayload(job);
-      const result = await handler(job);
+      const run = this.hooks.reduceRight<() => Promise<unknown>>(
+        (next, hook) => () => hook.around(job, next),
+        () => handler(job),
+      );
+      const result = await run();
       this.logger.debug(`Job done`);
       return result;
     } catch (error) {
@@ -120,7 +200,7 @@ export class JobDispatcher implements OnApplicationBootstrap {
     }
   }
 
-  private async checkPayload(job: Job): Promise<void> {
+  private async checkPayload(job: JobLike): Promise<void> {
     const contract = JOB_CONTRACTS[job.name as JobName];
     if (typeof job.data !== 'object' || job.data === null || Array.isArray(job.data)) {
       throw new PermanentJobError(`Invalid data for job "${job.name}": expected an object`);

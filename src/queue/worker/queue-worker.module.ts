@@ -4,5 +4,9 @@ import { CorruptJobGuard } from './corrupt-job.guard';
 import { JobDispatcher } from './job-dispatcher';
 
 /** Imported only by the roles that process jobs (see AppModule.forRole). */
-@Module({ imports: [DiscoveryModule], providers: [CorruptJobGuard, JobDispatcher] })
+@Module({
+  imports: [DiscoveryModule],
+  providers: [CorruptJobGuard, JobDispatcher],
+  exports: [JobDispatcher],
+})
 export class QueueWorkerModule {}

@@ -1,0 +1,2 @@
+export { SchedulerModule } from './scheduler.module';
+export { SchedulesApiModule } from './schedules-api.module';

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { Database, ScheduleRun, ScheduleRunsTable } from '../database';
+import { ScheduleTrigger } from '../queue';
+
+/** Who runs a tick, for its schedule_runs row. */
+export interface TickRun {
+  schedule: string;
+  tickAt: number;
+  trigger: ScheduleTrigger;
+  runner: ScheduleRunsTable['runner'];
+  /** The Bull job running it; null for an in-process (legacy) run, which is never retried. */
+  jobId: string | null;
+  instance: string;
+  correlationId: string;
+}
+
+export type Claim =
+  | { claimed: true; id: number; attempt: number }
+  | { claimed: false; holder: Pick<ScheduleRun, 'job_id' | 'instance' | 'status' | 'duplicates'> };
+
+/** schedule_runs: one row per (schedule, tick), the durable record that a tick ran. */
+@Injectable()
+export class ScheduleRunRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Claims the tick for this run. The same Bull job coming back (a retry, or a stalled job
+   * picked up again after its worker died) takes its own row over; anything else finding the
+   * tick taken is a duplicate: refused, and counted on the row.
+   */
+  async claim(run: TickRun): Promise<Claim> {
+    const tickAt = new Date(run.tickAt);
+    const row = await this.db
+      .insertInto('schedule_runs')
+      .values({
+        schedule: run.schedule,
+        tick_at: tickAt,
+        trigger: run.trigger,
+        runner: run.runner,
+        job_id: run.jobId,
+        instance: run.instance,
+        correlation_id: run.correlationId,
+        status: 'running',
+      })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['schedule', 'tick_at'])
+          .doUpdateSet((eb) => ({
+            attempts: eb('schedule_runs.attempts', '+', 1),
+            instance: eb.ref('excluded.instance'),
+            status: 'running',
+            error: null,
+            started_at: new Date(),
+            finished_at: null,
+          }))
+          // NULL job IDs (in-process runs) never match: a second in-process run is a duplicate.
+          .where('schedule_runs.job_id', '=', (eb) => eb.ref('excluded.job_id'))
+          .where('schedule_runs.status', '!=', 'succeeded'),
+      )
+      .returning(['id', 'attempts'])
+      .executeTakeFirst();
+    if (row) return { claimed: true, id: row.id, attempt: row.attempts };
+
+    const holder = await this.db
+      .updateTable('schedule_runs')
+      .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+      .where('schedule', '=', run.schedule)
+      .where('tick_at', '=', tickAt)
+      .returning(['job_id', 'instance', 'status', 'duplicates'])
+      .executeTakeFirstOrThrow();
+    return { claimed: false, holder };
+  }
+
+  async finish(id: number, outcome: { error?: string }): Promise<void> {
+    await this.db
+      .updateTable('schedule_runs')
+      .set({
+        status: outcome.error === undefined ? 'succeeded' : 'failed',
+        error: outcome.error ?? null,
+        finished_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The latest run of each schedule (by tick), keyed by schedule name. */
+  async latest(schedules: readonly string[]): Promise<Map<string, ScheduleRun>> {
+    if (schedules.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('schedule_runs')
+      .selectAll()
+      .where('schedule', 'in', schedules)
+      .distinctOn('schedule')
+      .orderBy('schedule')
+      .orderBy('tick_at', 'desc')
+      .execute();
+    return new Map(rows.map((row) => [row.schedule, row]));
+  }
+
+  /** The tick of the schedule's latest run (epoch ms), or undefined when it never ran. */
+  async latestTickAt(schedule: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('schedule_runs')
+      .select('tick_at')
+      .where('schedule', '=', schedule)
+      .orderBy('tick_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.tick_at.getTime();
+  }
+}
