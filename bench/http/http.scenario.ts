@@ -1,0 +1,211 @@
+import * as path from 'node:path';
+import { Child, startChildren } from '../lib/child';
+import { printTable, saveResults } from '../lib/report';
+import { compare, Comparison, figures, measuredOnly, Measurement, runRounds } from '../lib/rounds';
+import { BenchContext, Scenario } from '../lib/scenario';
+import { finalLine, plain } from '../lib/stats';
+import { BENCH_USER } from './bench-user';
+import { load } from './load';
+
+type ServerName = 'project' | 'projectSessions' | 'bareNest' | 'bareExpress' | 'expressSession';
+
+const SERVERS: Record<ServerName, string> = {
+  project: 'http/project-server',
+  projectSessions: 'http/project-server',
+  bareNest: 'baselines/bare-nest-server',
+  bareExpress: 'baselines/bare-express-server',
+  expressSession: 'baselines/express-session-server',
+};
+
+interface Target {
+  key: string;
+  server: ServerName;
+  path: string;
+  cookie?: 'project' | 'expressSession';
+}
+
+const TARGETS: Target[] = [
+  { key: 'public: project GET /health/live', server: 'project', path: '/health/live' },
+  { key: 'public: bare NestJS', server: 'bareNest', path: '/health/live' },
+  { key: 'public: bare Express', server: 'bareExpress', path: '/health/live' },
+  {
+    key: 'authenticated: project GET /auth/me',
+    server: 'project',
+    path: '/auth/me',
+    cookie: 'project',
+  },
+  {
+    key: 'authenticated: express-session + connect-redis',
+    server: 'expressSession',
+    path: '/me',
+    cookie: 'expressSession',
+  },
+  {
+    key: 'public, session middleware on all routes, no cookie',
+    server: 'projectSessions',
+    path: '/health/live',
+  },
+  {
+    key: 'public, session middleware on all routes, with session cookie',
+    server: 'projectSessions',
+    path: '/health/live',
+    cookie: 'project',
+  },
+];
+
+const SECRET = 'bench-only-session-secret-0123456789abcdef';
+/** Requests arrive as from a TLS-terminating proxy on loopback, as in production. */
+const PROXY_HEADERS = { 'x-forwarded-proto': 'https' };
+
+async function startServers(
+  context: BenchContext,
+): Promise<Map<ServerName, { child: Child; url: string }>> {
+  const redisUrl = await context.services.redisUrl();
+  const databaseUrl = await context.services.database('http');
+  const projectEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    APP_ROLE: 'api',
+    REDIS_URL: redisUrl,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: SECRET,
+    TRUST_PROXY: 'loopback',
+  };
+  const servers = new Map<ServerName, { child: Child; url: string }>();
+  // One at a time: the two project servers migrate the same database at start.
+  for (const [name, script] of Object.entries(SERVERS) as Array<[ServerName, string]>) {
+    const env = script.startsWith('http/')
+      ? { ...projectEnv, BENCH_SESSION_EVERYWHERE: name === 'projectSessions' ? '1' : '0' }
+      : { REDIS_URL: redisUrl, SESSION_SECRET: SECRET, NODE_ENV: 'production' };
+    const [child] = await startChildren([
+      {
+        script,
+        env,
+        logFile: path.join(context.services.logDir, `http-${name}.log`),
+        cpuProfDir: context.profileDir,
+      },
+    ]).catch(async (error) => {
+      await stopServers(servers);
+      throw error;
+    });
+    servers.set(name, { child, url: `http://127.0.0.1:${Number(child.readyMessage?.port)}` });
+  }
+  return servers;
+}
+
+async function stopServers(servers: Map<ServerName, { child: Child }>): Promise<void> {
+  await Promise.all([...servers.values()].map(({ child }) => child.stop()));
+}
+
+/** Logs in on each session server once; the cookie is then sent with every request. */
+async function login(
+  servers: Map<ServerName, { url: string }>,
+): Promise<Record<'project' | 'expressSession', string>> {
+  const post = async (url: string, body: unknown) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...PROXY_HEADERS },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+    const sid = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
+    if (!sid) throw new Error(`POST ${url}: no session cookie`);
+    return sid.split(';')[0];
+  };
+  return {
+    project: await post(`${servers.get('project')?.url}/auth/login`, BENCH_USER),
+    expressSession: await post(`${servers.get('expressSession')?.url}/login`, {}),
+  };
+}
+
+export const httpScenario: Scenario = {
+  name: 'http',
+  summary:
+    'autocannon, 50 connections: public and authenticated routes vs bare NestJS, Express, express-session',
+  async run(context) {
+    const seconds = context.smoke ? 1 : 10;
+    const connections = 50;
+    context.out(
+      `${connections} connections, ${seconds} s per measurement, ${context.rounds} round(s), one server loaded at a time`,
+    );
+    const servers = await startServers(context);
+    try {
+      const cookies = await login(servers);
+      const targets = TARGETS.filter((t) => !context.filter || t.key.includes(context.filter));
+      const run = (target: Target, duration: number) =>
+        load(`${servers.get(target.server)?.url}${target.path}`, {
+          connections,
+          seconds: duration,
+          headers: {
+            ...PROXY_HEADERS,
+            ...(target.cookie ? { cookie: cookies[target.cookie] } : {}),
+          },
+        });
+      // Warm-up (JIT, connection pools), untimed.
+      for (const target of targets) await run(target, context.smoke ? 1 : 3);
+      const measurements: Measurement[] = targets.map((target) => ({
+        key: target.key,
+        run: async () => {
+          const result = await run(target, seconds);
+          return { rate: result.rate, p99: result.p99 };
+        },
+      }));
+      const values = await runRounds(measurements, context.rounds, context.out);
+      const pair = (
+        label: string,
+        project: string,
+        baseline: string,
+        target?: Comparison['target'],
+      ) =>
+        compare(label, figures(values, project, 'rate'), figures(values, baseline, 'rate'), {
+          unit: 'req/s',
+          target,
+        });
+      const rows = measuredOnly([
+        pair('public route vs bare NestJS', TARGETS[0].key, TARGETS[1].key, {
+          minRatio: 0.9,
+          text: '>= 0.9',
+        }),
+        pair('public route vs bare Express', TARGETS[0].key, TARGETS[2].key),
+        pair('authenticated route vs express-session', TARGETS[3].key, TARGETS[4].key, {
+          minRatio: 0.9,
+          text: '>= 0.9',
+        }),
+        pair(
+          'route groups: public vs session on all routes (no cookie)',
+          TARGETS[0].key,
+          TARGETS[5].key,
+        ),
+        pair(
+          'route groups: public vs session on all routes (cookie)',
+          TARGETS[0].key,
+          TARGETS[6].key,
+        ),
+      ]);
+      printTable(context.out, `http: ${connections} connections, requests/s (2xx only)`, rows);
+      for (const target of targets) {
+        const p99 = figures(values, target.key, 'p99');
+        if (p99.length > 0)
+          context.out(`  p99 latency ${target.key}: ${p99.map((v) => `${v} ms`).join(', ')}`);
+      }
+      context.out(
+        `results: ${saveResults('http', { seconds, connections, rounds: context.rounds, rows, values: Object.fromEntries(values) })}`,
+      );
+      const targeted = rows.filter((row) => row.target);
+      const worst = (targeted.length > 0 ? targeted : rows).reduce((a, b) =>
+        b.ratio < a.ratio ? b : a,
+      );
+      context.out(`lowest targeted ratio: ${worst.label}`);
+      return {
+        line: finalLine(
+          'http',
+          worst.ratio,
+          `${plain(worst.project.median)}/s`,
+          `${plain(worst.baseline.median)}/s`,
+        ),
+      };
+    } finally {
+      await stopServers(servers);
+    }
+  },
+};
