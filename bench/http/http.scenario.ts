@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { appOverrides } from '../lib/app-env';
 import { Child, startChildren } from '../lib/child';
 import { printTable, saveResults } from '../lib/report';
 import { compare, Comparison, figures, measuredOnly, Measurement, runRounds } from '../lib/rounds';
@@ -53,6 +54,40 @@ const TARGETS: Target[] = [
   },
 ];
 
+const TARGET_09 = { minRatio: 0.9, text: '>= 0.9' };
+
+/** What is compared with what (keys of TARGETS); ratios are project / baseline. */
+const PAIRS: Array<{
+  label: string;
+  project: string;
+  baseline: string;
+  target?: Comparison['target'];
+}> = [
+  {
+    label: 'public route vs bare NestJS',
+    project: TARGETS[0].key,
+    baseline: TARGETS[1].key,
+    target: TARGET_09,
+  },
+  { label: 'public route vs bare Express', project: TARGETS[0].key, baseline: TARGETS[2].key },
+  {
+    label: 'authenticated route vs express-session',
+    project: TARGETS[3].key,
+    baseline: TARGETS[4].key,
+    target: TARGET_09,
+  },
+  {
+    label: 'route groups: public vs session on all routes (no cookie)',
+    project: TARGETS[0].key,
+    baseline: TARGETS[5].key,
+  },
+  {
+    label: 'route groups: public vs session on all routes (cookie)',
+    project: TARGETS[0].key,
+    baseline: TARGETS[6].key,
+  },
+];
+
 const SECRET = 'bench-only-session-secret-0123456789abcdef';
 /** Requests arrive as from a TLS-terminating proxy on loopback, as in production. */
 const PROXY_HEADERS = { 'x-forwarded-proto': 'https' };
@@ -70,6 +105,7 @@ async function startServers(
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: SECRET,
     TRUST_PROXY: 'loopback',
+    ...appOverrides(),
   };
   const servers = new Map<ServerName, { child: Child; url: string }>();
   // One at a time: the two project servers migrate the same database at start.
@@ -91,6 +127,11 @@ async function startServers(
     servers.set(name, { child, url: `http://127.0.0.1:${Number(child.readyMessage?.port)}` });
   }
   return servers;
+}
+
+async function cpuOf(child: Child): Promise<number> {
+  child.send({ type: 'cpu' });
+  return Number((await child.next('cpu')).us);
 }
 
 async function stopServers(servers: Map<ServerName, { child: Child }>): Promise<void> {
@@ -146,51 +187,42 @@ export const httpScenario: Scenario = {
       const measurements: Measurement[] = targets.map((target) => ({
         key: target.key,
         run: async () => {
+          const server = servers.get(target.server)?.child as Child;
+          const cpuBefore = await cpuOf(server);
           const result = await run(target, seconds);
-          return { rate: result.rate, p99: result.p99 };
+          const cpu = ((await cpuOf(server)) - cpuBefore) / result.requests;
+          return { rate: result.rate, p99: result.p99, cpu };
         },
       }));
       const values = await runRounds(measurements, context.rounds, context.out);
-      const pair = (
-        label: string,
-        project: string,
-        baseline: string,
-        target?: Comparison['target'],
-      ) =>
-        compare(label, figures(values, project, 'rate'), figures(values, baseline, 'rate'), {
-          unit: 'req/s',
-          target,
-        });
-      const rows = measuredOnly([
-        pair('public route vs bare NestJS', TARGETS[0].key, TARGETS[1].key, {
-          minRatio: 0.9,
-          text: '>= 0.9',
-        }),
-        pair('public route vs bare Express', TARGETS[0].key, TARGETS[2].key),
-        pair('authenticated route vs express-session', TARGETS[3].key, TARGETS[4].key, {
-          minRatio: 0.9,
-          text: '>= 0.9',
-        }),
-        pair(
-          'route groups: public vs session on all routes (no cookie)',
-          TARGETS[0].key,
-          TARGETS[5].key,
-        ),
-        pair(
-          'route groups: public vs session on all routes (cookie)',
-          TARGETS[0].key,
-          TARGETS[6].key,
-        ),
-      ]);
+      const table = (figure: 'rate' | 'cpu') =>
+        measuredOnly(
+          PAIRS.map(({ label, project, baseline, target }) =>
+            compare(label, figures(values, project, figure), figures(values, baseline, figure), {
+              unit: figure === 'rate' ? 'req/s' : 'us',
+              lowerIsBetter: figure === 'cpu',
+              target: figure === 'rate' ? target : undefined,
+            }),
+          ),
+        );
+      const rows = table('rate');
+      const cpu = table('cpu');
       printTable(context.out, `http: ${connections} connections, requests/s (2xx only)`, rows);
+      printTable(context.out, 'http: server CPU per request, microseconds (lower is better)', cpu);
       for (const target of targets) {
         const p99 = figures(values, target.key, 'p99');
         if (p99.length > 0)
           context.out(`  p99 latency ${target.key}: ${p99.map((v) => `${v} ms`).join(', ')}`);
       }
-      context.out(
-        `results: ${saveResults('http', { seconds, connections, rounds: context.rounds, rows, values: Object.fromEntries(values) })}`,
-      );
+      const saved = saveResults('http', {
+        seconds,
+        connections,
+        rounds: context.rounds,
+        rows,
+        cpu,
+        values: Object.fromEntries(values),
+      });
+      context.out(`results: ${saved}`);
       const targeted = rows.filter((row) => row.target);
       const worst = (targeted.length > 0 ? targeted : rows).reduce((a, b) =>
         b.ratio < a.ratio ? b : a,

@@ -19,6 +19,7 @@ type Autocannon = (options: {
 const autocannon = require('autocannon') as Autocannon;
 
 export interface LoadResult {
+  requests: number;
   rate: number;
   p50: number;
   p99: number;
@@ -43,6 +44,7 @@ export async function load(
       `${url}: ${result['2xx']} ok, ${result.non2xx} non-2xx, ${result.errors} errors (${result.timeouts} timeouts)`,
     );
   return {
+    requests: result['2xx'],
     rate: result['2xx'] / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -1,15 +1,21 @@
 import { Child } from '../lib/child';
 import { printTable, saveResults } from '../lib/report';
-import { compare, Comparison, figures, measuredOnly, Measurement, runRounds } from '../lib/rounds';
+import { compare, figures, measuredOnly, Measurement, runRounds } from '../lib/rounds';
 import { BenchContext, Scenario } from '../lib/scenario';
 import { finalLine, fmt, perSecond, plain } from '../lib/stats';
-import { measureWorkers, Side, startQueueChildren, stopAll } from './queue-children';
+import { BatchEnd, measureWorkers, Side, startQueueChildren, stopAll } from './queue-children';
 
 const TARGET = { minRatio: 0.9, text: '>= 0.9 of raw Bull' };
 
+/** Jobs per second, and CPU microseconds per job in the measured process(es). */
+interface Figures extends Record<string, number> {
+  rate: number;
+  cpu: number;
+}
+
 interface Variant {
   label: string;
-  measure(context: BenchContext, side: Side, jobs: number): Promise<number>;
+  measure(context: BenchContext, side: Side, jobs: number): Promise<Figures>;
 }
 
 /** Timed adds from a producer child (after an untimed warm-up), in jobs per second. */
@@ -23,8 +29,12 @@ function enqueueVariant(mode: 'bulk' | 'single'): Variant {
         producer.send({ type: 'enqueue', mode, count: Math.ceil(jobs / 10), chunk: 1_000 });
         await producer.next('enqueued');
         producer.send({ type: 'enqueue', mode, count: jobs, chunk: 1_000 });
-        const { elapsedNs } = await producer.next<{ type: string; elapsedNs: string }>('enqueued');
-        return perSecond(jobs, BigInt(elapsedNs));
+        const { elapsedNs, cpuUs } = await producer.next<{
+          type: string;
+          elapsedNs: string;
+          cpuUs: number;
+        }>('enqueued');
+        return { rate: perSecond(jobs, BigInt(elapsedNs)), cpu: cpuUs / jobs };
       } finally {
         await stopAll([producer]);
       }
@@ -45,8 +55,8 @@ function processVariant(concurrency: number, processes: number): Variant {
       const workers = await startQueueChildren(context, side, 'worker', processes, concurrency);
       try {
         await runBatch(workers, Math.max(50, Math.ceil(jobs / 20)));
-        const { startNs, endNs } = await runBatch(workers, jobs);
-        return perSecond(jobs, endNs - startNs);
+        const { startNs, endNs, cpuUs } = await runBatch(workers, jobs);
+        return { rate: perSecond(jobs, endNs - startNs), cpu: cpuUs / jobs };
       } finally {
         await stopAll(workers);
       }
@@ -54,18 +64,16 @@ function processVariant(concurrency: number, processes: number): Variant {
   };
 }
 
-async function runBatch(
-  workers: Child[],
-  jobs: number,
-): Promise<{ startNs: bigint; endNs: bigint }> {
-  const done = await measureWorkers(workers);
+async function runBatch(workers: Child[], jobs: number): Promise<{ startNs: bigint } & BatchEnd> {
   const [first] = workers;
   first.send({ type: 'fill', count: jobs });
   await first.next('filled');
+  // Counters (and CPU) start after the fill, which the first worker does through its producer.
+  const done = await measureWorkers(workers);
   first.send({ type: 'resume' });
   const { startNs } = await first.next<{ type: string; startNs: string }>('resumed');
-  const endNs = await done(jobs);
-  return { startNs: BigInt(startNs), endNs };
+  const end = await done(jobs);
+  return { startNs: BigInt(startNs), ...end };
 }
 
 export const jobsScenario: Scenario = {
@@ -85,22 +93,30 @@ export const jobsScenario: Scenario = {
     const measurements: Measurement[] = variants.flatMap((variant) =>
       (['project', 'baseline'] as const).map((side) => ({
         key: `${variant.label} [${side}]`,
-        run: async () => ({ rate: await variant.measure(context, side, jobs) }),
+        run: () => variant.measure(context, side, jobs),
       })),
     );
     const values = await runRounds(measurements, context.rounds, context.out, context.filter);
-    const rows: Comparison[] = measuredOnly(
-      variants.map((variant) =>
-        compare(
-          variant.label,
-          figures(values, `${variant.label} [project]`, 'rate'),
-          figures(values, `${variant.label} [baseline]`, 'rate'),
-          { unit: 'jobs/s', target: TARGET },
+    const pairs = (figure: 'rate' | 'cpu', options: Parameters<typeof compare>[3]) =>
+      measuredOnly(
+        variants.map((variant) =>
+          compare(
+            variant.label,
+            figures(values, `${variant.label} [project]`, figure),
+            figures(values, `${variant.label} [baseline]`, figure),
+            options,
+          ),
         ),
-      ),
-    );
+      );
+    const rows = pairs('rate', { unit: 'jobs/s', target: TARGET });
+    const cpu = pairs('cpu', { unit: 'us', lowerIsBetter: true });
     printTable(context.out, `jobs: ${fmt(jobs)} no-op jobs, jobs/s`, rows);
-    context.out(`results: ${saveResults('jobs', { jobs, rounds: context.rounds, rows })}`);
+    printTable(
+      context.out,
+      'jobs: CPU per job in the measured process(es), microseconds (lower is better; steadier than rates on a busy machine)',
+      cpu,
+    );
+    context.out(`results: ${saveResults('jobs', { jobs, rounds: context.rounds, rows, cpu })}`);
     const worst = rows.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     context.out(`lowest ratio: ${worst.label}`);
     return {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { appOverrides } from '../lib/app-env';
 import { Child, ChildOptions, Message, startChildren } from '../lib/child';
 import { BenchContext } from '../lib/scenario';
 
@@ -49,6 +50,7 @@ function projectEnv(concurrency: number): Record<string, string> {
     DATABASE_URL: 'postgres://bench@127.0.0.1:1/unused',
     SESSION_SECRET: 'bench-only-session-secret-0123456789abcdef',
     QUEUE_CONCURRENCY_PAYOUTS: String(concurrency),
+    ...appOverrides(),
   };
 }
 
@@ -59,13 +61,21 @@ export async function stopAll(children: Child[]): Promise<void> {
 interface Progress extends Message {
   completed: number;
   lastCompletedNs: string;
+  cpuUs: number;
+}
+
+export interface BatchEnd {
+  /** When the last of the jobs was moved to completed (hrtime, ns). */
+  endNs: bigint;
+  /** CPU the workers used together since `measure`, in microseconds. */
+  cpuUs: number;
 }
 
 /** Resets the workers' counters, then waits until together they completed `count` jobs. */
 export async function measureWorkers(
   workers: Child[],
   options: { recordStarts?: boolean } = {},
-): Promise<(count: number, timeoutMs?: number) => Promise<bigint>> {
+): Promise<(count: number, timeoutMs?: number) => Promise<BatchEnd>> {
   for (const worker of workers)
     worker.send({ type: 'measure', recordStarts: options.recordStarts });
   await Promise.all(workers.map((worker) => worker.next('measuring')));
@@ -80,11 +90,16 @@ export async function measureWorkers(
         if (failure) throw new Error(`worker failed: ${String(failure.message)}`);
       }
       const done = [...latest.values()].reduce((sum, p) => sum + p.completed, 0);
-      if (done >= count)
-        return [...latest.values()].reduce((max, p) => {
-          const ns = BigInt(p.lastCompletedNs);
-          return ns > max ? ns : max;
-        }, 0n);
+      if (done >= count) {
+        const reports = [...latest.values()];
+        return {
+          endNs: reports.reduce(
+            (max, p) => (BigInt(p.lastCompletedNs) > max ? BigInt(p.lastCompletedNs) : max),
+            0n,
+          ),
+          cpuUs: reports.reduce((sum, p) => sum + p.cpuUs, 0),
+        };
+      }
       if (Date.now() > deadline)
         throw new Error(`workers completed ${done} of ${count} jobs in time`);
       await Promise.race(workers.map((worker) => worker.nextEvent(200)));

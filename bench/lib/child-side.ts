@@ -36,6 +36,7 @@ export class ParentChannel {
 
   private async dispatch(message: Message): Promise<void> {
     if (message.type === 'stop') return this.exit(0);
+    if (message.type === 'cpu') return this.send({ type: 'cpu', us: cpuMicros() });
     const handler = this.handlers.get(message.type);
     try {
       if (!handler) throw new Error(`No handler for "${message.type}"`);
@@ -54,4 +55,10 @@ export class ParentChannel {
       process.exit(code);
     }
   }
+}
+
+/** CPU time (user + system) this process has used so far, in microseconds. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }

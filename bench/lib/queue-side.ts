@@ -1,6 +1,6 @@
 import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import { ParentChannel } from './child-side';
+import { cpuMicros, ParentChannel } from './child-side';
 import { WorkerProbe } from './worker-probe';
 
 /** How one side (the project or bare Bull) adds jobs; everything around it is shared. */
@@ -44,6 +44,7 @@ export function serveQueueSide(side: QueueSide, channel: ParentChannel, probe?: 
     })
     .on('enqueue', async ({ mode, count, chunk }) => {
       const ids = payoutIds(Number(count));
+      const cpuAtStart = cpuMicros();
       const startNs = process.hrtime.bigint();
       await side.inContext(async () => {
         if (mode === 'bulk') {
@@ -53,7 +54,11 @@ export function serveQueueSide(side: QueueSide, channel: ParentChannel, probe?: 
           for (const id of ids) await side.addOne(id);
         }
       });
-      return { type: 'enqueued', elapsedNs: (process.hrtime.bigint() - startNs).toString() };
+      return {
+        type: 'enqueued',
+        elapsedNs: (process.hrtime.bigint() - startNs).toString(),
+        cpuUs: cpuMicros() - cpuAtStart,
+      };
     })
     .on('trickle', async ({ count, intervalMs }) => {
       const resolved = await side.inContext(() => trickle(side, Number(count), Number(intervalMs)));

@@ -1,11 +1,12 @@
 import type { Queue } from 'bull';
-import type { ParentChannel } from './child-side';
+import { cpuMicros, ParentChannel } from './child-side';
 
 /**
  * What a worker child measures, identically for the project and the baseline: completions (on
  * Bull's local `completed` event, after the job is moved to completed in Redis), when the
  * measured batch started and ended, and when each handler started (pickup latency).
  * Times are process.hrtime.bigint(), CLOCK_MONOTONIC, which all processes of the machine share.
+ * CPU time (process.cpuUsage) is reported too: on a shared machine it is steadier than rates.
  */
 export class WorkerProbe {
   private completed = 0;
@@ -14,6 +15,7 @@ export class WorkerProbe {
   private readonly starts = new Map<string, bigint>();
   private timer?: NodeJS.Timeout;
   private recordStarts = false;
+  private cpuAtStart = 0;
 
   constructor(private readonly channel: ParentChannel) {}
 
@@ -49,6 +51,7 @@ export class WorkerProbe {
     this.lastCompletedNs = 0n;
     this.starts.clear();
     this.recordStarts = recordStarts;
+    this.cpuAtStart = cpuMicros();
     clearInterval(this.timer);
     // Progress every 20 ms at most: cheap, and the end time comes from lastCompletedNs anyway.
     this.timer = setInterval(() => {
@@ -63,6 +66,8 @@ export class WorkerProbe {
       type: 'progress',
       completed: this.completed,
       lastCompletedNs: this.lastCompletedNs.toString(),
+      /** CPU this process used since `measure` (its Redis client work included). */
+      cpuUs: cpuMicros() - this.cpuAtStart,
     };
   }
 }
