@@ -77,8 +77,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     for (const scenario of selected) {
       out(`\n== ${scenario.name}: ${scenario.summary}`);
+      const started = Date.now();
       try {
         const outcome = await scenario.run(context);
+        out(`(${scenario.name} took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         if ('skipped' in outcome) {
           out(`${scenario.name}: skipped (${outcome.skipped})`);
         } else {
