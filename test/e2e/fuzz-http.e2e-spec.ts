@@ -65,6 +65,9 @@ function send(
         path: request.path,
         headers: request.headers,
         timeout: 10_000,
+        // A fresh connection each time: Node 20's keep-alive agent reuses sockets the server has
+        // already closed, which showed up as resets that were the client's, not the app's.
+        agent: false,
       },
       (res) => {
         let body = '';
