@@ -14,7 +14,7 @@ import { QueueRegistry } from '../src/queue/queue-registry';
 import { RedisModule } from '../src/redis/redis.module';
 import { startTestRedis } from '../test/support/services';
 
-const REPO = path.resolve(__dirname, '..', '..');
+const REPO = path.resolve(__dirname, '..');
 /** Generous for a loaded 2-core CI machine; the smoke run takes well under a minute alone. */
 const SMOKE_TIMEOUT_MS = 240_000;
 
