@@ -6,6 +6,7 @@ import { httpScenario } from './http/http.scenario';
 import { jobsScenario } from './jobs/jobs.scenario';
 import { latencyScenario } from './jobs/latency.scenario';
 import { machine } from './lib/report';
+import { NothingToCompare } from './lib/rounds';
 import { BenchContext, Scenario } from './lib/scenario';
 import { BenchServices } from './lib/services';
 import { payoutCycleScenario } from './payout-cycle/payout-cycle.scenario';
@@ -88,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
           finals.push(outcome.line);
         }
       } catch (error) {
+        if (error instanceof NothingToCompare) {
+          out(`${scenario.name}: skipped (${error.message})`);
+          continue;
+        }
         failed += 1;
         out(`${scenario.name}: FAILED: ${(error as Error).stack ?? String(error)}`);
       }

@@ -72,6 +72,13 @@ export function figures(values: RoundValues, key: string, name: string): number[
 /** Comparisons of the pairs that were measured (all of them, unless a filter was given). */
 export function measuredOnly(rows: Array<Comparison | undefined>): Comparison[] {
   const kept = rows.filter((row): row is Comparison => row !== undefined);
-  if (kept.length === 0) throw new Error('Nothing was measured (does --filter match a pair?)');
+  if (kept.length === 0) throw new NothingToCompare();
   return kept;
+}
+
+/** A --filter kept no complete project/baseline pair: the run printed its figures, no ratio. */
+export class NothingToCompare extends Error {
+  constructor() {
+    super('the filter left no complete pair to compare (figures above)');
+  }
 }
