@@ -78,7 +78,7 @@ export class AppConfig {
     bootstrapAdmin?: { email: string; password: string };
   };
   readonly correlation: { enabled: boolean };
-  readonly scheduler: { distributed: boolean };
+  readonly scheduler: { distributed: boolean; runRetentionMs: number };
   /** Validated-elsewhere extras (schedule overrides, provider settings) read by their own modules. */
   readonly raw: Readonly<Record<string, string | undefined>>;
 
@@ -142,7 +142,10 @@ export class AppConfig {
           : undefined,
     };
     this.correlation = { enabled: env.ENABLE_CORRELATION_IDS };
-    this.scheduler = { distributed: env.USE_DISTRIBUTED_SCHEDULER };
+    this.scheduler = {
+      distributed: env.USE_DISTRIBUTED_SCHEDULER,
+      runRetentionMs: env.SCHEDULER_RUN_RETENTION,
+    };
   }
 
   concurrencyFor(queue: string): number {

@@ -82,15 +82,23 @@ describe('loadConfig', () => {
   });
 
   it('never prints secrets or passwords back', () => {
-    const message = problemsOf({ SESSION_SECRET: 'hunter2', DATABASE_URL: 'mysql://u:topsecret@h/db' });
+    const message = problemsOf({
+      SESSION_SECRET: 'hunter2',
+      DATABASE_URL: 'mysql://u:topsecret@h/db',
+    });
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('topsecret');
     expect(message).toContain('SESSION_SECRET: must be at least 32 characters');
   });
 
   it('requires SESSION_SECRET in production, with no default', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toContain('SESSION_SECRET: is required when NODE_ENV=production');
-    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'a'.repeat(32) + ',' + 'b'.repeat(40) });
+    expect(problemsOf({ NODE_ENV: 'production' })).toContain(
+      'SESSION_SECRET: is required when NODE_ENV=production',
+    );
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'a'.repeat(32) + ',' + 'b'.repeat(40),
+    });
     expect(config.session.secrets).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
   });
 
@@ -179,7 +187,9 @@ describe('parseDuration', () => {
     ['7d', 604_800_000],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', 'soon', '-1s', '5 minutes', '1e3'])('refuses %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['', 'soon', '-1s', '5 minutes', '1e3'])('refuses %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 });
 
 describe('.env.example', () => {
@@ -205,7 +215,10 @@ describe('.env.example', () => {
       // Related variables may share one comment (for example the per-queue overrides).
       let above = index - 1;
       while (above >= 0 && /^[A-Z][A-Z0-9_]*=/.test(lines[above])) above -= 1;
-      expect({ variable, documented: lines[above]?.startsWith('#') }).toEqual({ variable, documented: true });
+      expect({ variable, documented: lines[above]?.startsWith('#') }).toEqual({
+        variable,
+        documented: true,
+      });
     }
   });
 });

@@ -18,7 +18,12 @@ const UNAVAILABLE = [
   /terminating connection/i,
   /timeout exceeded when trying to connect/i,
   /the database system is (starting up|shutting down)/i,
+  // node-postgres, on a query sent through a connection the server has just closed.
+  /is not queryable/i,
 ];
+
+/** PostgreSQL SQLSTATEs of a lost or refused connection: class 08 and operator intervention 57P01-57P03. */
+const UNAVAILABLE_SQLSTATE = /^(08\d{3}|57P0[1-3])$/;
 
 export function isDependencyUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -32,7 +37,7 @@ export function isDependencyUnavailable(error: unknown): boolean {
     ) {
       return true;
     }
-    if (code === '57P01' || code === '57P03') return true; // admin_shutdown, cannot_connect_now
+    if (UNAVAILABLE_SQLSTATE.test(code)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

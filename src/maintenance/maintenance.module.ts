@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ScheduleCatalogModule } from '../scheduler/schedule-catalog.module';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { QueueCleanupService } from './queue-cleanup.service';
 
-@Module({ providers: [QueueCleanupService, MaintenanceProcessor] })
+@Module({
+  imports: [ScheduleCatalogModule],
+  providers: [QueueCleanupService, MaintenanceProcessor],
+})
 export class MaintenanceModule {}

@@ -2,12 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bull';
 import { AppConfig } from '../config';
 import { QUEUE_NAMES, QueueName, QueueRegistry } from '../queue';
+import { ScheduleRunRepository } from '../scheduler/schedule-run.repository';
 
 /** Jobs removed per Lua call: large sets are trimmed in steps, so Redis is never blocked long. */
 const BATCH = 1_000;
 
 export interface QueueCleanupReport {
   queues: Array<{ queue: QueueName; completedRemoved: number; failedRemoved: number }>;
+  /** schedule_runs rows older than SCHEDULER_RUN_RETENTION removed. */
+  scheduleRunsRemoved: number;
 }
 
 /**
@@ -15,6 +18,7 @@ export interface QueueCleanupReport {
  * failed ones older than FAILED_JOB_RETENTION (recent failures stay, for inspection and retry).
  * The per-job removeOnComplete/removeOnFail options do most of this as jobs finish; this catches
  * what they miss (a lowered retention, a queue that went quiet, jobs added by other tools).
+ * It also trims the scheduler's run records (schedule_runs) past SCHEDULER_RUN_RETENTION.
  */
 @Injectable()
 export class QueueCleanupService {
@@ -23,11 +27,12 @@ export class QueueCleanupService {
   constructor(
     private readonly queues: QueueRegistry,
     private readonly config: AppConfig,
+    private readonly scheduleRuns: ScheduleRunRepository,
   ) {}
 
   async cleanAll(): Promise<QueueCleanupReport> {
     const { completedRetention, failedRetentionMs } = this.config.queue;
-    const report: QueueCleanupReport = { queues: [] };
+    const report: QueueCleanupReport = { queues: [], scheduleRunsRemoved: 0 };
     for (const name of QUEUE_NAMES) {
       const queue = this.queues.get(name);
       const completedRemoved = await this.trimCompleted(queue, completedRetention);
@@ -39,6 +44,11 @@ export class QueueCleanupService {
         );
       }
     }
+    report.scheduleRunsRemoved = await this.scheduleRuns.trimOlderThan(
+      new Date(Date.now() - this.config.scheduler.runRetentionMs),
+    );
+    if (report.scheduleRunsRemoved > 0)
+      this.logger.log(`Removed ${report.scheduleRunsRemoved} schedule run record(s)`);
     return report;
   }
 

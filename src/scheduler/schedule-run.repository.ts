@@ -83,6 +83,37 @@ export class ScheduleRunRepository {
       .execute();
   }
 
+  /**
+   * Deletes runs whose tick is older than `before`, in batches, except the latest run of each
+   * schedule (catch-up compares against it). Returns how many rows went.
+   */
+  async trimOlderThan(before: Date, batch = 5_000): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const result = await this.db
+        .deleteFrom('schedule_runs')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('schedule_runs as r')
+            .select('r.id')
+            .where('r.tick_at', '<', before)
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom('schedule_runs as later')
+                  .select('later.id')
+                  .whereRef('later.schedule', '=', 'r.schedule')
+                  .whereRef('later.tick_at', '>', 'r.tick_at'),
+              ),
+            )
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const deleted = Number(result.numDeletedRows);
+      removed += deleted;
+      if (deleted < batch) return removed;
+    }
+  }
+
   /** The latest run of each schedule (by tick), keyed by schedule name. */
   async latest(schedules: readonly string[]): Promise<Map<string, ScheduleRun>> {
     if (schedules.length === 0) return new Map();

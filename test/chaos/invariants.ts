@@ -85,7 +85,19 @@ export async function checkInvariants(
   const stuck = count(
     await sql(`select count(*) as n from payouts where status in ('pending', 'processing')`),
   );
-  if (stuck > 0) violations.push(`${stuck} payouts stuck, e.g. ${JSON.stringify(stuckRows)}`);
+  if (stuck > 0) {
+    violations.push(`${stuck} payouts stuck, e.g. ${JSON.stringify(stuckRows)}`);
+    // Their story, to tell a lost job from a payout nobody finished.
+    const events = await sql<{ payout_id: string; at: Date; to_status: string; detail: string }>(
+      `select payout_id, created_at as at, to_status, detail from payout_events
+       where payout_id = any($1::uuid[]) order by payout_id, id`,
+      [stuckRows.map((row) => row.id)],
+    );
+    for (const event of events)
+      violations.push(
+        `  ${event.payout_id} ${new Date(event.at).toISOString()} ${event.to_status}: ${event.detail}`,
+      );
+  }
   const [totals] = await sql<{ payouts: number; paid: number; failed: number }>(
     `select count(*)::int as payouts, count(*) filter (where status = 'paid')::int as paid,
             count(*) filter (where status = 'failed')::int as failed from payouts`,
@@ -220,6 +232,9 @@ export async function checkInvariants(
     violations.push(
       `payouts whose job is not finished: ${missingPayoutJobs.slice(0, 5).join(', ')}`,
     );
+  const base = `${cluster.prefix}:${QueueName.Payouts}`;
+  for (const id of [...new Set([...missingAccepted, ...missingPayoutJobs])].slice(0, 5))
+    violations.push(`  job ${id}: ${JSON.stringify(await whereIsJob(redis, base, id))}`);
 
   // 5. Each scheduled tick run once (where the scheduler records its runs).
   const ticks = await scheduleTicks(cluster);
@@ -245,6 +260,28 @@ export async function checkInvariants(
       tickDuplicates: ticks?.duplicates,
     },
     violations,
+  };
+}
+
+/** Where a job is in Redis (which lists and sets hold it, its lock, its counters): to explain a loss. */
+async function whereIsJob(redis: Redis, base: string, id: string): Promise<Record<string, unknown>> {
+  const [wait, active, paused, delayed, completed, failed, stalled, lock, hash] = await Promise.all([
+    redis.lpos(`${base}:wait`, id),
+    redis.lpos(`${base}:active`, id),
+    redis.lpos(`${base}:paused`, id),
+    redis.zscore(`${base}:delayed`, id),
+    redis.zscore(`${base}:completed`, id),
+    redis.zscore(`${base}:failed`, id),
+    redis.sismember(`${base}:stalled`, id),
+    redis.get(`${base}:${id}:lock`),
+    redis.hgetall(`${base}:${id}`),
+  ]);
+  const { data: _data, opts: _opts, stacktrace: _stack, ...fields } = hash;
+  return {
+    in: { wait, active, paused, delayed, completed, failed, stalled },
+    lock,
+    exists: Object.keys(hash).length > 0,
+    ...fields,
   };
 }
 

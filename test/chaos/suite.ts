@@ -56,6 +56,10 @@ async function runScenario(
       ctx.violations.push(
         `the API answered 5xx other than 503: ${load.http.unexpected.join(' | ')}`,
       );
+      // What the APIs logged at error level: the 500's stack is only in the log.
+      for (const api of cluster.history.filter((p) => p.name.startsWith('api')))
+        for (const line of api.problems.filter((l) => Number(l.level) >= 50).slice(0, 3))
+          ctx.violations.push(`  ${api.name}: ${JSON.stringify(line).slice(0, 1500)}`);
     }
     const crashed = cluster.history.filter((p) =>
       p.problems.some((l) => /uncaught|unhandled/i.test(String(l.msg))),

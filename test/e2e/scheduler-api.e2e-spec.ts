@@ -78,6 +78,14 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
     await createUser(http, 'viewer@example.com', 'viewer');
     admin = await login(http.server, 'admin@example.com');
     viewer = await login(http.server, 'viewer@example.com');
+    // Old run records for the cleanup to trim (SCHEDULER_RUN_RETENTION, 90 days by default).
+    await query(
+      databaseUrl,
+      `INSERT INTO schedule_runs (schedule, tick_at, trigger, runner, instance, correlation_id, status)
+       SELECT schedule, now() - make_interval(days => age), 'schedule', 'queue', 'old', 'old', 'succeeded'
+       FROM (VALUES ('payout-reconcile', 200), ('payout-reconcile', 199), ('payout-reconcile', 1),
+                    ('analytics-daily-stats', 300)) AS old (schedule, age)`,
+    );
   });
 
   afterAll(async () => {
@@ -176,6 +184,17 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
     } finally {
       await exportsQueue.close();
     }
+
+    // Run records past the retention went, except the latest of each schedule (catch-up reads it).
+    const kept = await query<{ schedule: string; days: number }>(
+      databaseUrl,
+      `SELECT schedule, round(extract(epoch FROM now() - tick_at) / 86400)::int AS days
+       FROM schedule_runs WHERE instance = 'old' ORDER BY schedule, tick_at`,
+    );
+    expect(kept).toEqual([
+      { schedule: 'analytics-daily-stats', days: 300 },
+      { schedule: 'payout-reconcile', days: 1 },
+    ]);
 
     // Audited like every admin mutation: the accepted run, and the refused ones before it.
     const audit = await query<{

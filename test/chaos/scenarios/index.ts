@@ -3,6 +3,7 @@ import { apiKill } from './api-kill';
 import { postgresTerminate } from './postgres-terminate';
 import { providerDegraded } from './provider-degraded';
 import { redisRestart } from './redis-restart';
+import { schedulerRestarts } from './scheduler-restarts';
 import { workerSigkill, workerSigterm } from './worker-kill';
 import { workerPartition } from './worker-partition';
 
@@ -15,4 +16,5 @@ export const SCENARIOS: Scenario[] = [
   providerDegraded,
   apiKill,
   workerPartition,
+  schedulerRestarts,
 ];
