@@ -58,6 +58,8 @@ export interface PayoutsTable {
   attempts: Generated<number>;
   last_error: string | null;
   correlation_id: string | null;
+  /** `<job name>:<job id>` of the cycle or pay-now job that created it (null: created otherwise). */
+  created_by_job: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
   processing_started_at: NullableTimestamp;

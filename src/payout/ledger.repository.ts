@@ -14,6 +14,8 @@ export interface CreatePayoutsOptions {
   ignoreMinimum: boolean;
   correlationId: string;
   detail: string;
+  /** The creating job (`<job name>:<job id>`), so a rerun of it finds what it left without a job. */
+  createdByJob: string | null;
 }
 
 /**
@@ -36,6 +38,23 @@ export class LedgerRepository {
       .limit(limit)
       .execute();
     return rows.map((row) => Number(row.id));
+  }
+
+  /** Payouts still `pending` that this job created: after a crash, possibly without a job. */
+  async pendingCreatedBy(job: string): Promise<CreatedPayout[]> {
+    const rows = await this.db
+      .selectFrom('payouts')
+      .select(['id', 'payee_id', 'amount_minor', 'currency'])
+      .where('created_by_job', '=', job)
+      .where('status', '=', 'pending')
+      .orderBy('payee_id')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      payeeId: Number(row.payee_id),
+      amountMinor: Number(row.amount_minor),
+      currency: row.currency,
+    }));
   }
 
   /**
@@ -88,9 +107,11 @@ export class LedgerRepository {
             AND b.balance >= CASE WHEN ${options.ignoreMinimum}::boolean THEN 1
                                   ELSE p.minimum_payout_minor END
         ), created AS (
-          INSERT INTO payouts (payee_id, amount_minor, currency, status, idempotency_key, correlation_id)
+          INSERT INTO payouts (payee_id, amount_minor, currency, status, idempotency_key,
+                               correlation_id, created_by_job)
           SELECT payee_id, balance, currency, 'pending',
-                 'payee:' || payee_id || ':through:' || through_id, ${options.correlationId}
+                 'payee:' || payee_id || ':through:' || through_id, ${options.correlationId},
+                 ${options.createdByJob}
           FROM due
           ORDER BY payee_id
           ON CONFLICT (idempotency_key) DO NOTHING

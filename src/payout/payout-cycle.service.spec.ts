@@ -58,7 +58,7 @@ describe('PayoutCycleService', () => {
   it('walks the payees in keyset pages and pays the due ones, one job per payout with its ID as job ID', async () => {
     const { ledger, enqueued, service } = setup(7, 3);
     const batches: number[] = [];
-    const summary = await service.runCycle((s) => void batches.push(s.payeesScanned));
+    const summary = await service.runCycle({ onBatch: (s) => void batches.push(s.payeesScanned) });
 
     expect(ledger.pages).toEqual([
       [0, 3],
@@ -71,6 +71,7 @@ describe('PayoutCycleService', () => {
       ignoreMinimum: false,
       correlationId: 'corr-cycle',
       detail: 'created by the payout cycle',
+      createdByJob: null,
     });
     expect(enqueued.flatMap((e) => e.jobs)).toEqual([
       { payload: { payoutId: 'payout-2' }, jobId: 'payout-2' },

@@ -11,6 +11,13 @@ export interface CycleSummary {
   durationMs: number;
 }
 
+export interface CycleOptions {
+  /** Called after each batch (the job reports progress). */
+  onBatch?: (summary: CycleSummary) => Promise<void> | void;
+  /** The job running this (`<job name>:<job id>`): recorded on each payout, see resumeInterrupted. */
+  creatorJob?: string;
+}
+
 export type PayPayeeResult =
   | { payoutId: string; amountMinor: number; currency: string }
   | { payoutId: null; reason: string };
@@ -20,8 +27,11 @@ export type PayPayeeResult =
  * payout (with its ledger debit, in one transaction), then one job per payout whose job ID is
  * the payout ID. Payees are read in keyset pages by id, so memory stays constant.
  *
- * A crash between the commit and the enqueue leaves `pending` payouts without jobs: the
- * reconciler enqueues them after PAYOUT_STUCK_AFTER. Nothing is paid twice meanwhile.
+ * A crash between the commit and the enqueue leaves `pending` payouts without jobs. The job
+ * that crashed runs again (Bull takes a dead worker's job over, with the same ID) and first
+ * enqueues the pending payouts it created before (each payout records its creator job), so they
+ * are paid within seconds; the reconciler remains the safety net for anything else
+ * (PAYOUT_STUCK_AFTER). Enqueuing twice is harmless: the job ID is the payout ID.
  */
 @Injectable()
 export class PayoutCycleService {
@@ -34,8 +44,9 @@ export class PayoutCycleService {
     private readonly config: AppConfig,
   ) {}
 
-  async runCycle(onBatch?: (summary: CycleSummary) => Promise<void> | void): Promise<CycleSummary> {
+  async runCycle({ onBatch, creatorJob }: CycleOptions = {}): Promise<CycleSummary> {
     const started = Date.now();
+    await this.resumeInterrupted(creatorJob);
     const summary: CycleSummary = {
       payeesScanned: 0,
       payoutsCreated: 0,
@@ -49,7 +60,12 @@ export class PayoutCycleService {
       if (ids.length === 0) break;
       afterId = ids[ids.length - 1];
       const due = await this.ledger.payeesDue(ids);
-      const created = await this.createAndEnqueue(due, false, 'created by the payout cycle');
+      const created = await this.createAndEnqueue(
+        due,
+        false,
+        'created by the payout cycle',
+        creatorJob,
+      );
       summary.payeesScanned += ids.length;
       summary.payoutsCreated += created.length;
       for (const payout of created) {
@@ -67,28 +83,55 @@ export class PayoutCycleService {
   }
 
   /** "Pay now": the payee's whole positive balance, whether or not it reached the minimum. */
-  async payPayee(payeeId: number): Promise<PayPayeeResult> {
-    const [created] = await this.createAndEnqueue([payeeId], true, 'created by pay-now');
+  async payPayee(payeeId: number, creatorJob?: string): Promise<PayPayeeResult> {
+    const [resumed] = await this.resumeInterrupted(creatorJob);
+    const [created = resumed] = await this.createAndEnqueue(
+      [payeeId],
+      true,
+      'created by pay-now',
+      creatorJob,
+    );
     if (!created) {
       return { payoutId: null, reason: 'no positive balance, or the payee is unknown or inactive' };
     }
     return { payoutId: created.id, amountMinor: created.amountMinor, currency: created.currency };
   }
 
+  /**
+   * A rerun of a creator job (its worker died between commit and enqueue) enqueues the payouts
+   * it left `pending`. On a first run the indexed lookup finds nothing.
+   */
+  private async resumeInterrupted(creatorJob: string | undefined): Promise<CreatedPayout[]> {
+    if (!creatorJob) return [];
+    const orphans = await this.ledger.pendingCreatedBy(creatorJob);
+    if (orphans.length === 0) return [];
+    await this.enqueue(orphans);
+    this.logger.warn(
+      `Job ${creatorJob} ran again: enqueued ${orphans.length} pending payout(s) it had created`,
+    );
+    return orphans;
+  }
+
   private async createAndEnqueue(
     payeeIds: number[],
     ignoreMinimum: boolean,
     detail: string,
+    creatorJob: string | undefined,
   ): Promise<CreatedPayout[]> {
     const created = await this.ledger.createPayouts(payeeIds, {
       ignoreMinimum,
       correlationId: this.correlation.currentOrNew(),
       detail,
+      createdByJob: creatorJob ?? null,
     });
+    await this.enqueue(created);
+    return created;
+  }
+
+  private async enqueue(payouts: CreatedPayout[]): Promise<void> {
     await this.producer.enqueueBulk(
       JobName.PayoutProcess,
-      created.map((payout) => ({ payload: { payoutId: payout.id }, jobId: payout.id })),
+      payouts.map((payout) => ({ payload: { payoutId: payout.id }, jobId: payout.id })),
     );
-    return created;
   }
 }

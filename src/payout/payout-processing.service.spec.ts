@@ -36,6 +36,7 @@ class InMemoryPayouts {
       attempts: 0,
       last_error: null,
       correlation_id: null,
+      created_by_job: null,
       created_at: new Date(),
       updated_at: new Date(),
       processing_started_at: null,

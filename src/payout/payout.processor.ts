@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Job } from 'bull';
-import { JobData, JobHandler, JobName, QueueName, QueueProcessor } from '../queue';
+import { JobData, JobHandler, JobLike, JobName, QueueName, QueueProcessor } from '../queue';
 import { CycleSummary, PayoutCycleService, PayPayeeResult } from './payout-cycle.service';
 import { PayoutProcessingService, ProcessingOutcome } from './payout-processing.service';
 import { ReconcilerService, ReconcileSummary } from './reconciler.service';
@@ -16,15 +16,17 @@ export class PayoutProcessor {
   ) {}
 
   @JobHandler(JobName.PayoutCycle)
-  handleCycle(job: Job<JobData<JobName.PayoutCycle>>): Promise<CycleSummary> {
-    return this.cycle.runCycle(({ payeesScanned, payoutsCreated }) =>
-      job.progress({ payeesScanned, payoutsCreated }),
-    );
+  handleCycle(job: JobLike<JobName.PayoutCycle>): Promise<CycleSummary> {
+    return this.cycle.runCycle({
+      onBatch: ({ payeesScanned, payoutsCreated }) =>
+        job.progress({ payeesScanned, payoutsCreated }),
+      creatorJob: creatorJob(job),
+    });
   }
 
   @JobHandler(JobName.PayoutPayPayee)
   handlePayPayee(job: Job<JobData<JobName.PayoutPayPayee>>): Promise<PayPayeeResult> {
-    return this.cycle.payPayee(job.data.payeeId);
+    return this.cycle.payPayee(job.data.payeeId, creatorJob(job));
   }
 
   @JobHandler(JobName.PayoutProcess)
@@ -39,4 +41,12 @@ export class PayoutProcessor {
   handleReconcile(): Promise<ReconcileSummary> {
     return this.reconciler.reconcile();
   }
+}
+
+/**
+ * How a payout records the job that created it: the same on every run of that job. Only `name`
+ * and `id`: the cycle also runs in-process (legacy scheduler), as a JobLike.
+ */
+function creatorJob(job: JobLike): string {
+  return `${job.name}:${job.id}`;
 }

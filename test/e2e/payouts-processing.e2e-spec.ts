@@ -207,4 +207,49 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
     );
     expect(notifications).toEqual([{ status: 'logged', attempts: 1 }]);
   });
+
+  it('a creator job cut off between its commit and its enqueue enqueues its orphaned payouts when it runs again', async () => {
+    const db = await createTestDatabase();
+    const worker = await boot('worker', db);
+    const [payNow, inCycle] = await createPayees(db, [
+      { earnings: [4_200] },
+      { earnings: [9_900] },
+    ]);
+    const producer = worker.get(JobProducer);
+    const queue = worker.queue(QueueName.Payouts);
+    // The enqueue after the commit fails once, as if the worker died there: the payout exists,
+    // pending, with no job.
+    const cutOff = () =>
+      jest
+        .spyOn(producer, 'enqueueBulk')
+        .mockRejectedValueOnce(new Error('the worker died between commit and enqueue'));
+
+    // Pay-now through its real job: attempt 1 is cut off, Bull retries the same job.
+    cutOff();
+    const job = await producer.enqueue(JobName.PayoutPayPayee, { payeeId: payNow });
+    const finished = await finishedJob(queue, String(job.id));
+    expect(finished.attemptsMade).toBe(1); // one failed attempt before the one that completed
+    const { payoutId } = finished.returnvalue as { payoutId: string };
+    expect(payoutId).toEqual(expect.any(String));
+    await waitForStatus(db, payoutId, 'paid');
+
+    // The cycle, run twice under the same creator job (a stalled job taken over keeps its ID).
+    cutOff();
+    const cycle = worker.get(PayoutCycleService);
+    await expect(cycle.runCycle({ creatorJob: 'payout.cycle:42' })).rejects.toThrow(
+      'between commit and enqueue',
+    );
+    const [orphan] = await query<{ id: string; status: string }>(
+      db,
+      'SELECT id, status FROM payouts WHERE payee_id = $1',
+      [inCycle],
+    );
+    expect(orphan.status).toBe('pending');
+    expect(await queue.getJob(orphan.id)).toBeNull();
+    const rerun = await cycle.runCycle({ creatorJob: 'payout.cycle:42' });
+    expect(rerun.payoutsCreated).toBe(0); // the balance was already taken by the orphan
+    await waitForStatus(db, orphan.id, 'paid');
+    expect(await chargesFor(db, orphan.id)).toHaveLength(1);
+    expect(await moneyInvariantViolations(db)).toEqual([]);
+  });
 });
