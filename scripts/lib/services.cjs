@@ -82,14 +82,17 @@ async function waitFor(check, what, timeoutMs = 20_000) {
 
 // ---------------------------------------------------------------- Redis
 
-async function redisReachable(url) {
+/** PING answered; `target` is a redis:// URL or ioredis options (a Unix socket path, say). */
+async function redisReachable(target) {
   const Redis = require('ioredis');
-  const client = new Redis(url, {
+  const once = {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 1500,
-  });
+  };
+  const client =
+    typeof target === 'string' ? new Redis(target, once) : new Redis({ ...target, ...once });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -316,10 +319,13 @@ module.exports = {
   REPO,
   ensureDatabase,
   freePort,
+  isRoot,
   log,
   portOpen,
+  postgresBinDir,
   postgresReachable,
   redisReachable,
+  redisServerBinary,
   startPostgres,
   startRedis,
   waitFor,

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Redis, { RedisOptions } from 'ioredis';
+import { RedisOptions } from 'ioredis';
 import { ClientConfig } from 'pg';
 import { waitUntil } from '../../support/wait';
 import { Host } from './hosts';
@@ -14,22 +14,8 @@ const services = require('../../../scripts/lib/services.cjs');
  * driver uses: sockets are reachable from the root namespace, which gets no private address).
  */
 
-function which(binary: string): string | undefined {
-  const found = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
-  return found.status === 0 ? found.stdout.trim() : undefined;
-}
-
-async function redisBinary(dir: string): Promise<string> {
-  let binary = which('redis-server');
-  if (!binary) {
-    // The project's start helper installs it (apt-get as root) or explains what to do.
-    const probe = await services.startRedis({ dir: path.join(dir, 'install-probe') });
-    await probe.stop();
-    binary = which('redis-server');
-  }
-  if (!binary) throw new Error('redis-server is not installed');
-  return binary;
-}
+/** redis-server's path; installed (apt-get as root) or explained by the project's start helper. */
+const redisBinary = (): string => services.redisServerBinary();
 
 export interface RedisServerOptions {
   host: Host;
@@ -53,7 +39,7 @@ export class ChaosRedis {
 
   static async start(options: RedisServerOptions): Promise<ChaosRedis> {
     fs.mkdirSync(options.dir, { recursive: true });
-    const redis = new ChaosRedis(options, await redisBinary(options.dir));
+    const redis = new ChaosRedis(options, redisBinary());
     await redis.start();
     return redis;
   }
@@ -101,37 +87,19 @@ export class ChaosRedis {
     await this.exited;
   }
 
-  async ping(): Promise<boolean> {
-    const client = new Redis(
-      this.clientOptions({ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }),
-    );
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
+  ping(): Promise<boolean> {
+    return services.redisReachable(this.clientOptions({}));
   }
 }
 
+/** The newest installed PostgreSQL's bin/ (installed or explained by the start helper). */
 function postgresBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root)
-    ? fs
-        .readdirSync(root)
-        .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions.length > 0) return path.join(root, versions[0], 'bin');
-  const initdb = which('initdb');
-  if (initdb) return path.dirname(initdb);
-  throw new Error('PostgreSQL is not installed (the Jest global setup installs it as root)');
+  const dir: string | undefined = services.postgresBinDir();
+  if (!dir) throw new Error('PostgreSQL (initdb, pg_ctl) is not installed');
+  return dir;
 }
 
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+const isRoot = (): boolean => services.isRoot();
 
 /** PostgreSQL refuses to run as root: as root, its files and processes belong to `postgres`. */
 function asServerUser(host: Host, command: string, args: string[]): void {
