@@ -30,6 +30,8 @@ export interface Verdict {
   figures: Figures;
   /** Each broken invariant, said in a sentence with examples. */
   violations: string[];
+  /** Failed jobs (allowed: failed with a reason), counted by queue, job name and reason. */
+  failures: string[];
 }
 
 const count = (rows: Array<{ n: number | string }>) => Number(rows[0]?.n ?? 0);
@@ -187,6 +189,7 @@ export async function checkInvariants(
   const redis = cluster.redisClient();
   const jobs = { completed: 0, failed: 0, stalled: 0 };
   const finished = new Map<string, Set<string>>();
+  const failures = new Map<string, number>();
   const queueProblems: string[] = [];
   for (const queue of cluster.allQueues()) {
     const base = `${cluster.prefix}:${queue.name}`;
@@ -198,6 +201,13 @@ export async function checkInvariants(
     const pipeline = redis.pipeline();
     failed.forEach((id) => pipeline.hget(`${base}:${id}`, 'failedReason'));
     const reasons = (await pipeline.exec()) ?? [];
+    const names = redis.pipeline();
+    failed.forEach((id) => names.hget(`${base}:${id}`, 'name'));
+    const failedNames = (await names.exec()) ?? [];
+    failed.forEach((_, i) => {
+      const key = `${queue.name} ${String(failedNames[i]?.[1])}: ${String(reasons[i]?.[1] ?? '').slice(0, 160)}`;
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    });
     const unexplained = failed.filter(
       (_, i) =>
         !String(reasons[i]?.[1] ?? '')
@@ -260,22 +270,29 @@ export async function checkInvariants(
       tickDuplicates: ticks?.duplicates,
     },
     violations,
+    failures: [...failures].map(([what, n]) => `${n} x ${what}`),
   };
 }
 
 /** Where a job is in Redis (which lists and sets hold it, its lock, its counters): to explain a loss. */
-async function whereIsJob(redis: Redis, base: string, id: string): Promise<Record<string, unknown>> {
-  const [wait, active, paused, delayed, completed, failed, stalled, lock, hash] = await Promise.all([
-    redis.lpos(`${base}:wait`, id),
-    redis.lpos(`${base}:active`, id),
-    redis.lpos(`${base}:paused`, id),
-    redis.zscore(`${base}:delayed`, id),
-    redis.zscore(`${base}:completed`, id),
-    redis.zscore(`${base}:failed`, id),
-    redis.sismember(`${base}:stalled`, id),
-    redis.get(`${base}:${id}:lock`),
-    redis.hgetall(`${base}:${id}`),
-  ]);
+async function whereIsJob(
+  redis: Redis,
+  base: string,
+  id: string,
+): Promise<Record<string, unknown>> {
+  const [wait, active, paused, delayed, completed, failed, stalled, lock, hash] = await Promise.all(
+    [
+      redis.lpos(`${base}:wait`, id),
+      redis.lpos(`${base}:active`, id),
+      redis.lpos(`${base}:paused`, id),
+      redis.zscore(`${base}:delayed`, id),
+      redis.zscore(`${base}:completed`, id),
+      redis.zscore(`${base}:failed`, id),
+      redis.sismember(`${base}:stalled`, id),
+      redis.get(`${base}:${id}:lock`),
+      redis.hgetall(`${base}:${id}`),
+    ],
+  );
   const { data: _data, opts: _opts, stacktrace: _stack, ...fields } = hash;
   return {
     in: { wait, active, paused, delayed, completed, failed, stalled },

@@ -79,6 +79,7 @@ async function runScenario(
       notes: [
         `${load.rounds} load rounds, ${load.acceptedJobs.size} jobs accepted by the API`,
         ...ctx.notes,
+        ...verdict.failures.map((failure) => `failed job: ${failure}`),
       ],
       violations: [...verdict.violations, ...ctx.violations],
     };
