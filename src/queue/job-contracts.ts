@@ -24,11 +24,9 @@ function contract<P>(definition: JobContract<P>): JobContract<P> {
 
 /** The single map from job name to its queue, payload class and options. */
 export const JOB_CONTRACTS = {
-  [JobName.PayoutCycle]: contract({
-    queue: QueueName.Payouts,
-    payload: PayoutCycleJob,
-    options: { attempts: 3 },
-  }),
+  // JOB_ATTEMPTS like any job: a rerun resumes (see PayoutCycleService), so retrying through a
+  // database blip is safe.
+  [JobName.PayoutCycle]: contract({ queue: QueueName.Payouts, payload: PayoutCycleJob }),
   [JobName.PayoutPayPayee]: contract({ queue: QueueName.Payouts, payload: PayoutPayPayeeJob }),
   [JobName.PayoutProcess]: contract({ queue: QueueName.Payouts, payload: PayoutProcessJob }),
   [JobName.PayoutReconcile]: contract({
