@@ -1,12 +1,13 @@
 import { INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
 import { CorrelationMiddleware } from './correlation';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { securityHeaders } from './http/security-headers';
+import { RequestLogMiddleware } from './logging/request-log.middleware';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { setupOpenApi } from './openapi/openapi';
 import { inspectRedis, redactUrl } from './redis/redis-preflight';
@@ -76,12 +77,16 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   // First, so it times every request, refused ones included.
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));
-  app.useBodyParser('json', { limit: '100kb' });
-  app.use(helmet());
+  app.use(securityHeaders());
   if (config.correlation.enabled) {
     const correlation = app.get(CorrelationMiddleware);
     app.use(correlation.use.bind(correlation));
   }
+  // After the correlation ID is known and before the body is parsed, so a request refused for
+  // its body (400, 413) still gets its ID and its access line.
+  const requestLog = app.get(RequestLogMiddleware);
+  app.use(requestLog.use.bind(requestLog));
+  app.useBodyParser('json', { limit: '100kb' });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

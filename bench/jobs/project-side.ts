@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { ConfigModule, loadConfig } from '../../src/config';
 import { CorrelationContext, CorrelationModule } from '../../src/correlation';
 import { LoggingModule } from '../../src/logging/logging.module';
+import { MetricsWorkerModule } from '../../src/metrics/metrics-worker.module';
 import { JobName, JobProducer, QueueModule, QueueName, QueueWorkerModule } from '../../src/queue';
 import { QueueRegistry } from '../../src/queue/queue-registry';
 import { RedisModule } from '../../src/redis/redis.module';
@@ -16,8 +17,8 @@ import { BENCH_PROCESSORS, probeRef } from './noop-processors';
 /**
  * The project's side of the jobs and latency benchmarks: a real Nest application context with
  * the project's modules, as a worker runs them (BENCH_ROLE=worker: QueueWorkerModule with the
- * JobDispatcher and no-op @QueueProcessor providers) or as an API process produces
- * (BENCH_ROLE=producer: JobProducer only). Settings come from the environment like the app's.
+ * JobDispatcher and no-op @QueueProcessor providers, and the job metrics) or as an API process
+ * produces (BENCH_ROLE=producer: JobProducer only). Settings come from the environment like the app's.
  */
 @Module({})
 class BenchModule {
@@ -30,7 +31,9 @@ class BenchModule {
         CorrelationModule,
         RedisModule,
         QueueModule,
-        ...(worker ? [QueueWorkerModule] : []),
+        // Job metrics as a worker runs them: counters and histograms from Bull's local events,
+        // and the shared throughput (one pipelined Redis round trip per finished job).
+        ...(worker ? [QueueWorkerModule, MetricsWorkerModule] : []),
       ],
       providers: worker ? BENCH_PROCESSORS : [],
     };

@@ -3,17 +3,24 @@ import { sql } from './payout-stack';
 
 const QUEUES = ['payouts', 'notifications'];
 
-/** Jobs not finished yet in the queues the cycle feeds (waiting, active, delayed, paused). */
+/**
+ * Jobs not finished yet in the queues the cycle feeds (waiting, active, delayed, paused). The
+ * next tick of a repeatable job (the scheduler's reconciler, ID `repeat:...`) always waits in
+ * `delayed`: it is not part of the cycle, and counting it would keep the cycle open forever.
+ */
 async function queuedJobs(redis: Redis): Promise<number> {
   const pipeline = redis.pipeline();
   for (const queue of QUEUES) {
     pipeline.llen(`bull:${queue}:wait`);
     pipeline.llen(`bull:${queue}:active`);
-    pipeline.zcard(`bull:${queue}:delayed`);
+    pipeline.zrange(`bull:${queue}:delayed`, 0, -1);
     pipeline.llen(`bull:${queue}:paused`);
   }
   const replies = (await pipeline.exec()) ?? [];
-  return replies.reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
+  return replies.reduce((sum, [, reply]) => {
+    if (!Array.isArray(reply)) return sum + Number(reply ?? 0);
+    return sum + reply.filter((id) => !String(id).startsWith('repeat:')).length;
+  }, 0);
 }
 
 export interface CycleOutcome {

@@ -2,7 +2,9 @@
 // Summarizes a V8 CPU profile (node --cpu-prof, or `npm run bench -- --profile`): where the
 // process spent its time, by function (self time) and by package (node_modules/<name>, or the
 // project's src/ and bench/), so a table in docs/performance.md can be read without DevTools.
-// Usage: node bench/tools/profile-top.mjs <file.cpuprofile> [--top N]
+// Usage: node bench/tools/profile-top.mjs <file.cpuprofile> [--top N] [--since S] [--busy]
+//   --since S  only the samples taken S seconds or more after the process started (skips start-up)
+//   --busy     percentages of the busy time (idle left out), to compare processes loaded differently
 import fs from 'node:fs';
 
 process.stdout.on('error', () => process.exit(0)); // piped into head
@@ -11,14 +13,27 @@ if (!file) {
   process.stderr.write('Usage: node bench/tools/profile-top.mjs <file.cpuprofile> [--top N]\n');
   process.exit(64);
 }
-const top = Number(rest[rest.indexOf('--top') + 1]) || 25;
+const option = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
+const top = Number(option('--top')) || 25;
+const sinceUs = Number(option('--since') ?? 0) * 1e6;
+const busyOnly = rest.includes('--busy');
 const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 
 // Self time per node = its samples x the mean sampling interval.
 const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length);
 const hits = new Map();
-for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
-const total = profile.samples.length;
+const idleIds = new Set(
+  profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id),
+);
+let elapsed = 0;
+let total = 0;
+profile.samples.forEach((id, i) => {
+  elapsed += profile.timeDeltas?.[i] ?? interval;
+  if (elapsed < sinceUs) return;
+  if (busyOnly && idleIds.has(id)) return;
+  hits.set(id, (hits.get(id) ?? 0) + 1);
+  total += 1;
+});
 
 function area(url) {
   if (!url) return '(native/vm)';
@@ -57,7 +72,9 @@ const print = (title, map) => {
     process.stdout.write(`${pct(count)} ${ms(count)}  ${name}\n`);
   }
 };
-process.stdout.write(`${file}: ${total} samples, ${((total * interval) / 1e6).toFixed(2)} s\n`);
+process.stdout.write(
+  `${file}: ${total} samples${sinceUs ? ` from ${sinceUs / 1e6} s on` : ''}${busyOnly ? ', busy only' : ''}, ${((total * interval) / 1e6).toFixed(2)} s\n`,
+);
 print('Self time by package / area', byArea);
 print('Self time by function', byFunction);
 

@@ -23,6 +23,7 @@ export interface RouteEntry {
 export class RouteInventory {
   private entries?: RouteEntry[];
   private byRoute?: Map<string, RouteGroup>;
+  private readonly answers = new Map<string, RouteGroup | undefined>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -37,9 +38,14 @@ export class RouteInventory {
 
   /** The group of the route Express matched (`req.route.path`), or undefined for none of ours. */
   groupOf(method: string, routePath: string): RouteGroup | undefined {
+    // Per request (HTTP metrics): the answers are kept by the raw pair, so the path is normalized
+    // once per route. Bounded: routePath is a registered route's pattern, never a request's URL.
+    const raw = `${method} ${routePath}`;
+    if (this.answers.has(raw)) return this.answers.get(raw);
     this.byRoute ??= new Map(this.routes().map((r) => [`${r.method} ${r.path}`, r.group]));
-    const key = `${method === 'HEAD' ? 'GET' : method} ${normalize(routePath)}`;
-    return this.byRoute.get(key);
+    const group = this.byRoute.get(`${method === 'HEAD' ? 'GET' : method} ${normalize(routePath)}`);
+    this.answers.set(raw, group);
+    return group;
   }
 
   private discover(): RouteEntry[] {

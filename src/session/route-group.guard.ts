@@ -21,16 +21,23 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class RouteGroupGuard implements CanActivate {
+  /** Each route's group by controller and handler, read from the decorators once. */
+  private readonly groups = new WeakMap<object, WeakMap<object, RouteGroup>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionLoader,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Not async: a public route answers true at once, without a promise for Nest to await.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const group = routeGroupOf(this.reflector, context);
+    const group = this.groupOf(context);
     if (group === RouteGroup.Public) return true;
+    return this.checkSession(context, group);
+  }
 
+  private async checkSession(context: ExecutionContext, group: RouteGroup): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     await this.sessions.load(req, http.getResponse<Response>());
@@ -46,6 +53,21 @@ export class RouteGroupGuard implements CanActivate {
       throw new ForbiddenException('This action needs the admin role');
     }
     return true;
+  }
+
+  private groupOf(context: ExecutionContext): RouteGroup {
+    // By class too: an inherited handler takes the group of the controller it is served from.
+    let byHandler = this.groups.get(context.getClass());
+    if (!byHandler) {
+      byHandler = new WeakMap();
+      this.groups.set(context.getClass(), byHandler);
+    }
+    let group = byHandler.get(context.getHandler());
+    if (group === undefined) {
+      group = routeGroupOf(this.reflector, context);
+      byHandler.set(context.getHandler(), group);
+    }
+    return group;
   }
 }
 

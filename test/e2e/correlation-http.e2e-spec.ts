@@ -50,6 +50,17 @@ describe('Correlation IDs on the request path', () => {
       expect(viaRequestId.headers['x-correlation-id']).toBe('lb-abc-123');
     });
 
+    it('gives a request refused for its body (malformed JSON) an ID too', async () => {
+      const res = await request(http.server)
+        .post('/auth/login')
+        .set('Content-Type', 'application/json')
+        .set('X-Correlation-Id', 'bad-body-1')
+        .send('{"email": ')
+        .expect(400);
+      expect(res.headers['x-correlation-id']).toBe('bad-body-1');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    });
+
     it.each([
       ['a value with spaces and <script>', 'has spaces'],
       ['x'.repeat(129), 'too long'],
