@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bull';
 import { Counter, Histogram } from 'prom-client';
 import { JobName, QUEUE_NAMES, QueueName } from '../queue';
@@ -16,14 +16,14 @@ const DURATION_BUCKETS = [
  * Job metrics of this worker process, from Bull's local events (the dispatcher is not touched):
  *   active    -> wait time (enqueued, or due when delayed, until a worker took it; first attempts only,
  *                since a retry's wait is mostly its backoff);
- *   completed -> completed counter, processing time, the shared per-minute throughput in Redis;
+ *   completed -> completed counter, processing time, the shared per-minute throughput in Redis
+ *                (counted in memory, written once a second and after the queues closed);
  *   failed    -> failed-attempt counter, processing time; and when no retry follows (Bull then
  *                sets finishedOn) the failed counter and the throughput.
  * Counters are per process: Prometheus sums them across the processes it scrapes.
  */
 @Injectable()
-export class JobMetricsListener implements OnApplicationBootstrap {
-  private readonly logger = new Logger(JobMetricsListener.name);
+export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly completed: Counter<'queue' | 'job'>;
   private readonly failed: Counter<'queue' | 'job'>;
   private readonly failedAttempts: Counter<'queue' | 'job'>;
@@ -71,6 +71,15 @@ export class JobMetricsListener implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * Writes the last counts once the queues are closed (their last jobs finished): Bull returns
+   * the close that QueueLifecycle started, or starts it. Redis closes after this phase.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.queues.all().map((queue) => queue.close().catch(() => undefined)));
+    await this.throughput.flush();
+  }
+
   onApplicationBootstrap(): void {
     for (const name of QUEUE_NAMES) {
       const queue = this.queues.get(name);
@@ -98,11 +107,7 @@ export class JobMetricsListener implements OnApplicationBootstrap {
     const finishedAt = job.finishedOn ?? Date.now();
     (outcome === 'completed' ? this.completed : this.failed).inc(labels(queue, job));
     this.observeProcessing(queue, job, outcome, finishedAt);
-    this.throughput
-      .record(queue, outcome, finishedAt)
-      .catch((error: Error) =>
-        this.logger.warn(`Throughput not recorded for ${queue}: ${error.message}`),
-      );
+    this.throughput.record(queue, outcome, finishedAt);
   }
 
   private observeProcessing(
