@@ -7,6 +7,7 @@ import { jobsScenario } from './jobs/jobs.scenario';
 import { latencyScenario } from './jobs/latency.scenario';
 import { machine } from './lib/report';
 import { NothingToCompare } from './lib/rounds';
+import { stopEverythingOnInterrupt } from './lib/interrupt';
 import { BenchContext, Scenario } from './lib/scenario';
 import { BenchServices } from './lib/services';
 import { payoutCycleScenario } from './payout-cycle/payout-cycle.scenario';
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     return 64;
   }
   const services = new BenchServices();
+  stopEverythingOnInterrupt(() => services.stop());
   const profileDir = values.profile ? path.join(services.dir, '..', 'bench-profiles') : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { trackChild } from './interrupt';
 import { REPO } from './paths';
 
 /**
@@ -30,6 +31,7 @@ export class AppProcess {
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
+    trackChild(this.child);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { trackChild } from './interrupt';
 import { benchScript, REPO } from './paths';
 
 export interface Message {
@@ -40,6 +41,7 @@ export class Child {
       stdio: ['ignore', log, log, 'ipc'],
     });
     fs.closeSync(log);
+    trackChild(this.process);
     this.process.on('message', (message: Message) => {
       this.inbox.push(message);
       for (const wake of this.waiters.splice(0)) wake();
