@@ -85,7 +85,7 @@ describe('Payouts: the payout cycle and cancellations (real PostgreSQL + Redis)'
         b.get(PayoutCycleService).runCycle(),
       ]);
       expect(first.payoutsCreated + second.payoutsCreated).toBe(payees.length);
-      for (const id of payees) await addEarnings(db, id, [2_000]);
+      await addEarnings(db, payees, [2_000]);
     }
     const perPayee = await query<{ n: string }>(
       db,

@@ -133,9 +133,10 @@ export async function createPayees(databaseUrl: string, payees: PayeeSpec[]): Pr
   return ids;
 }
 
+/** Each amount as an earning of each payee: one connection, one statement, however many payees. */
 export async function addEarnings(
   databaseUrl: string,
-  payeeId: number,
+  payeeIds: number | number[],
   amounts: number[],
   currency = 'EUR',
 ): Promise<void> {
@@ -143,8 +144,9 @@ export async function addEarnings(
   await query(
     databaseUrl,
     `INSERT INTO ledger_entries (payee_id, kind, amount_minor, currency)
-     SELECT $1, 'earning', amount, $3 FROM unnest($2::bigint[]) AS amount`,
-    [payeeId, amounts, currency],
+     SELECT payee, 'earning', amount, $3
+     FROM unnest($1::bigint[]) AS payee CROSS JOIN unnest($2::bigint[]) AS amount`,
+    [Array.isArray(payeeIds) ? payeeIds : [payeeIds], amounts, currency],
   );
 }
 
