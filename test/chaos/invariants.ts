@@ -47,7 +47,7 @@ export async function settle(cluster: ChaosCluster, timeoutMs: number): Promise<
       );
       if (n > 0) return false;
       for (const queue of cluster.allQueues()) {
-        if ((await pendingWork(redis, cluster.prefix, queue)) > 0) return false;
+        if ((await pendingWork(redis, cluster.prefix, queue)).length > 0) return false;
       }
       return true;
     },
@@ -61,15 +61,28 @@ export async function settle(cluster: ChaosCluster, timeoutMs: number): Promise<
 }
 
 /**
- * Jobs still to run in a queue: waiting, active and delayed, except the next tick of each
- * repeatable job (the scheduler always keeps one delayed job per schedule: future work, not
- * backlog).
+ * Jobs still to run in a queue: waiting, active and delayed, except the ticks of repeatable jobs
+ * (the scheduler always keeps the next one delayed: future work, not backlog; a one-second
+ * schedule has one moving through wait/active nearly always). Read in one MULTI so a tick
+ * moving from delayed to wait meanwhile is seen in exactly one place (two separate reads once
+ * counted it as backlog).
  */
-async function pendingWork(redis: Redis, prefix: string, queue: Bull.Queue): Promise<number> {
-  const c = await queue.getJobCounts();
-  const delayed = await redis.zrange(`${prefix}:${queue.name}:delayed`, 0, -1);
-  const ticks = delayed.filter((id) => id.startsWith('repeat:')).length;
-  return c.waiting + c.active + c.delayed - ticks;
+async function pendingWork(redis: Redis, prefix: string, queue: Bull.Queue): Promise<string[]> {
+  const base = `${prefix}:${queue.name}`;
+  const replies =
+    (await redis
+      .multi()
+      .lrange(`${base}:wait`, 0, -1)
+      .lrange(`${base}:paused`, 0, -1)
+      .lrange(`${base}:active`, 0, -1)
+      .zrange(`${base}:delayed`, 0, -1)
+      .exec()) ?? [];
+  return replies
+    .flatMap(([error, ids]) => {
+      if (error) throw error;
+      return ids as string[];
+    })
+    .filter((id) => !id.startsWith('repeat:'));
 }
 
 /** The invariants of the issue, checked against PostgreSQL and Redis after the settle. */
@@ -225,9 +238,10 @@ export async function checkInvariants(
     jobs.stalled += ((await stalledPipeline.exec()) ?? []).filter(
       ([, v]) => Number(v ?? 0) > 0,
     ).length;
-    if ((await pendingWork(redis, cluster.prefix, queue)) > 0)
+    const pending = await pendingWork(redis, cluster.prefix, queue);
+    if (pending.length > 0)
       queueProblems.push(
-        `${queue.name}: not drained ${JSON.stringify(await queue.getJobCounts())}`,
+        `${queue.name}: not drained ${JSON.stringify(await queue.getJobCounts())}, e.g. jobs ${pending.slice(0, 5).join(', ')}`,
       );
   }
   violations.push(...queueProblems);
