@@ -1,18 +1,10 @@
-import { Type } from 'class-transformer';
-import {
-  IsDateString,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
 
 /*
  * One class per job: the compile-time payload type and the runtime check of data read back
- * from Redis (which another producer or an older version may have written).
+ * from Redis (which another producer or an older version may have written). Keep them flat,
+ * with class-validator decorators only: the dispatcher validates the job's own properties as
+ * they are, without class-transformer (no @Type, no nested classes).
  */
 
 export class PayoutCycleJob {
@@ -59,23 +51,4 @@ export class NotificationPayoutJob {
 export class ExportPayoutsJob {
   @IsUUID()
   exportId!: string;
-}
-
-export class PayoutExportFilters {
-  @IsOptional()
-  @IsDateString()
-  from?: string;
-
-  @IsOptional()
-  @IsDateString()
-  to?: string;
-
-  @IsOptional()
-  @IsString()
-  status?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  payeeId?: number;
 }

@@ -41,6 +41,13 @@ const MALFORMED: Array<{ what: string; name: string; data: unknown; reason: RegE
     data: { payoutId: '2f1b7f52-1c9e-4c59-9a8e-1d2a3b4c5d6e' },
     reason: /No handler for job name "payout\.teleport"/,
   },
+  {
+    // JSON.parse makes "__proto__" an own property, as Bull's JSON.parse of the stored text does.
+    what: 'a "__proto__" key carrying the required field',
+    name: JobName.PayoutProcess,
+    data: JSON.parse('{"__proto__":{"payoutId":"2f1b7f52-1c9e-4c59-9a8e-1d2a3b4c5d6e"}}') as object,
+    reason: /Invalid data for job "payout\.process": a property named "__proto__" is not allowed/,
+  },
   { what: 'null data', name: JobName.PayoutCycle, data: null, reason: /expected an object/ },
   { what: 'an array', name: JobName.PayoutCycle, data: [1, 2, 3], reason: /expected an object/ },
   {

