@@ -28,10 +28,19 @@ export class DistributedScheduler {
     for (const entry of plan.remove) {
       this.logger.log(`Removed stale repeatable job ${entry.key} (queue ${entry.queue})`);
     }
-    const caughtUp = await this.catchUp(plan.missing.filter((schedule) => schedule.catchUp));
+    for (const schedule of plan.cut) {
+      this.logger.warn(
+        `The repeatable of "${schedule.name}" had no job for its latest due tick (a worker died ` +
+          `between taking a tick and scheduling the next): restarted` +
+          (schedule.catchUp ? ', and its latest due tick caught up' : ''),
+      );
+    }
+    const caughtUp = await this.catchUp(
+      [...plan.missing, ...plan.cut].filter((schedule) => schedule.catchUp),
+    );
     return (
       `${this.catalog.enabled.length} schedule(s) registered as repeatable jobs ` +
-      `(${plan.missing.length} new, ${plan.remove.length} stale removed)` +
+      `(${plan.missing.length} new, ${plan.cut.length} restarted, ${plan.remove.length} stale removed)` +
       (caughtUp.length > 0 ? `; catching up ${caughtUp.join(', ')}` : '')
     );
   }
@@ -39,8 +48,9 @@ export class DistributedScheduler {
   /**
    * A repeatable that survived an outage still holds its next tick's job in Redis: Bull runs it
    * as soon as a worker is back, and that is the catch-up. Only a schedule whose repeatable is
-   * new (first start in this mode, a changed cron, Redis emptied) needs one enqueued: the latest
-   * due tick, once, under a job ID every instance derives alike (so concurrent starts add it once).
+   * new (first start in this mode, a changed cron, Redis emptied) or whose chain was cut needs
+   * one enqueued: the latest due tick, once, under a job ID every instance derives alike (so
+   * concurrent starts add it once).
    */
   private async catchUp(schedules: readonly Schedule[]): Promise<string[]> {
     const caughtUp: string[] = [];

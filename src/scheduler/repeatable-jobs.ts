@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { JobProducer, QUEUE_NAMES, QueueName, QueueRegistry } from '../queue';
 import type { Schedule } from './schedule.definitions';
+import { latestTickAtOrBefore } from './schedule-timing';
 
 /** A Bull repeatable job as listed by queue.getRepeatableJobs(), with its queue. */
 export interface RepeatableEntry {
@@ -23,6 +24,27 @@ export interface RepeatablePlan {
   /** Desired schedules with no repeatable yet (first start, a changed cron, back from legacy). */
   missing: Schedule[];
   present: Schedule[];
+}
+
+/** What sync() found and did. */
+export interface RepeatableSync extends RepeatablePlan {
+  /**
+   * Present repeatables whose chain was cut: no job of theirs is waiting for the latest due tick
+   * or an earlier one (see chainIsCut). Re-adding restarts them from the next tick on.
+   */
+  cut: Schedule[];
+}
+
+/**
+ * The job ID Bull gives one tick of a repeatable (lib/repeatable.js, getRepeatJobId): a digest
+ * of the job name, the registration's job ID and the repeatable's key, then the tick.
+ */
+export function repeatTickJobId(
+  entry: Pick<RepeatableEntry, 'name' | 'id' | 'key'>,
+  tickAt: number,
+): string {
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+  return `repeat:${md5(`${entry.name}${entry.id ? `${entry.id}:` : ':'}${md5(entry.key)}`)}:${tickAt}`;
 }
 
 /**
@@ -101,10 +123,17 @@ export class RepeatableJobs {
    * ticks never run beside new ones), then every desired one is added. Adding is idempotent
    * (same key, and each tick's job ID is derived from the key and the tick), so instances
    * syncing at once do not duplicate anything, and re-adding a present one repairs its chain
-   * if its next job was lost.
+   * if its next job was lost (from the next tick on; the scheduler catches up the latest due
+   * one, see `cut`).
    */
-  async sync(desired: readonly Schedule[]): Promise<RepeatablePlan> {
-    const plan = planRepeatables(desired, await this.list());
+  async sync(desired: readonly Schedule[], now = Date.now()): Promise<RepeatableSync> {
+    const existing = await this.list();
+    const plan = planRepeatables(desired, existing);
+    const cut: Schedule[] = [];
+    for (const schedule of plan.present) {
+      const entry = existing.find((e) => isRepeatableOf(schedule, e))!;
+      if (await this.chainIsCut(schedule, entry, now)) cut.push(schedule);
+    }
     await this.remove(plan.remove);
     for (const schedule of desired) {
       const { timing } = schedule;
@@ -118,7 +147,26 @@ export class RepeatableJobs {
         schedule: { name: schedule.name, trigger: 'schedule' },
       });
     }
-    return plan;
+    return { ...plan, cut };
+  }
+
+  /**
+   * Bull schedules a repeatable's next tick only after a worker took the current one, in a
+   * second round trip: a worker that dies between the two leaves the chain with no job for any
+   * later tick (the taken one is rerun once its lock lapses, and Bull then schedules from that
+   * moment on: the ticks in between are never run). Seen from here: the last tick Bull scheduled
+   * (`next`) is older than the latest due tick, and its job is no longer waiting to run. A chain
+   * that merely waited through an outage still has that job delayed or waiting.
+   */
+  private async chainIsCut(
+    schedule: Schedule,
+    entry: RepeatableEntry,
+    now: number,
+  ): Promise<boolean> {
+    if (entry.next >= latestTickAtOrBefore(schedule.timing, now)) return false;
+    const job = await this.queues.get(entry.queue).getJob(repeatTickJobId(entry, entry.next));
+    const state = job ? await job.getState() : 'missing';
+    return !['delayed', 'waiting', 'paused'].includes(state);
   }
 
   /** Removes every repeatable of the four queues (legacy mode owns the ticks then). */

@@ -1,4 +1,5 @@
 import Queue from 'bull';
+import { repeatTickJobId } from '../../src/scheduler/repeatable-jobs';
 import { AppProcess } from '../support/app-process';
 import {
   ALL_SCHEDULES_ON,
@@ -292,6 +293,71 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
     expect(after[1].tick).toBeGreaterThan(lastBefore + 3_000);
     expect(after.filter((r) => r.trigger === 'catch-up')).toEqual([]);
     expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+  });
+
+  it('a chain cut by a worker dying between taking a tick and scheduling the next restarts, and its latest due tick runs once, on the next start', async () => {
+    // Short lock and stalled check: the taken tick is rerun within seconds of the restart.
+    const { databaseUrl, env, probe } = await scenario({
+      QUEUE_LOCK_DURATION: '4s',
+      QUEUE_STALLED_INTERVAL: '2s',
+    });
+    const worker = track(new AppProcess('worker', env));
+    await worker.waitReady(60_000);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
+      timeoutMs: 30_000,
+      message: 'ticks before the cut',
+    });
+    await worker.stop('SIGTERM');
+
+    // Redis as a worker SIGKILLed in that instant leaves it: the pending tick's job taken
+    // (active, no lock) and no job for any later tick.
+    const entry = (await probe.analytics.getRepeatableJobs()).find((r) => r.name === JOB)!;
+    const takenId = repeatTickJobId(
+      { name: entry.name, id: entry.id ?? null, key: entry.key },
+      entry.next,
+    );
+    // Also checks repeatTickJobId against the IDs Bull itself gave.
+    expect(await probe.analytics.getJob(takenId)).not.toBeNull();
+    const base = `${env.QUEUE_PREFIX}:analytics`;
+    await probe.analytics.client
+      .multi()
+      .zrem(`${base}:delayed`, takenId)
+      .lrem(`${base}:wait`, 0, takenId)
+      .lpush(`${base}:active`, takenId)
+      .exec();
+    await waitUntil(() => Date.now() > entry.next + 3_500, {
+      timeoutMs: 10_000,
+      message: 'ticks to pass after the cut',
+    });
+
+    const back = track(new AppProcess('worker', env));
+    await back.waitReady(60_000);
+    const caughtUp = await waitUntil(
+      async () => (await runsAfter(databaseUrl, entry.next, 'catch-up'))[0],
+      { timeoutMs: 30_000, message: `the catch-up of the cut chain\n${back.tail()}` },
+    );
+    // The latest tick due when the worker came back, run once; the chain goes on after it.
+    expect(caughtUp.tick).toBeGreaterThan(entry.next + 3_000);
+    await waitUntil(
+      async () => {
+        const rows = await runs(databaseUrl);
+        const takenRun = rows.find((r) => r.tick === entry.next);
+        const later = rows.filter((r) => r.tick > caughtUp.tick && r.trigger === 'schedule');
+        return takenRun?.status === 'succeeded' && later.length >= 2;
+      },
+      { timeoutMs: 30_000, message: 'the taken tick rerun and the chain going on' },
+    );
+    await back.stop('SIGTERM');
+    const rows = await runs(databaseUrl);
+    expect(rows.find((r) => r.tick === caughtUp.tick)).toMatchObject({
+      trigger: 'catch-up',
+      status: 'succeeded',
+    });
+    expect(rows.filter((r) => r.trigger === 'catch-up')).toHaveLength(1);
+    expect(rows.reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
+    expect(back.lines.some((l) => /had no job for its latest due tick/.test(String(l.msg)))).toBe(
+      true,
+    );
   });
 
   it('legacy mode: two instances run the same task code in-process, each tick once (Redis lock per tick)', async () => {
