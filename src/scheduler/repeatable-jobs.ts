@@ -26,14 +26,26 @@ export interface RepeatablePlan {
   present: Schedule[];
 }
 
+/** A present repeatable whose chain was cut (see RepeatableJobs.findCutChains). */
+export interface CutChain {
+  schedule: Schedule;
+  /** The last tick Bull scheduled: taken by a worker that died before scheduling the next. */
+  lastScheduled: number;
+}
+
 /** What sync() found and did. */
 export interface RepeatableSync extends RepeatablePlan {
-  /**
-   * Present repeatables whose chain was cut: no job of theirs is waiting for the latest due tick
-   * or an earlier one (see chainIsCut). Re-adding restarts them from the next tick on.
-   */
-  cut: Schedule[];
+  /** Present repeatables whose chain was cut; re-adding restarted them from the next tick on. */
+  cut: CutChain[];
+  /** Just before the repeatables were (re-)added: every tick Bull schedules from now is later. */
+  addedAt: number;
 }
+
+/**
+ * How long the tick after a chain's last scheduled one must have been due before the chain is
+ * taken as cut: a live worker schedules the next tick within milliseconds of taking one.
+ */
+const CUT_GRACE_MS = 2_000;
 
 /**
  * The job ID Bull gives one tick of a repeatable (lib/repeatable.js, getRepeatJobId): a digest
@@ -129,44 +141,54 @@ export class RepeatableJobs {
   async sync(desired: readonly Schedule[], now = Date.now()): Promise<RepeatableSync> {
     const existing = await this.list();
     const plan = planRepeatables(desired, existing);
-    const cut: Schedule[] = [];
-    for (const schedule of plan.present) {
-      const entry = existing.find((e) => isRepeatableOf(schedule, e))!;
-      if (await this.chainIsCut(schedule, entry, now)) cut.push(schedule);
-    }
+    const cut = await this.findCutChains(plan.present, now, existing);
     await this.remove(plan.remove);
-    for (const schedule of desired) {
-      const { timing } = schedule;
-      await this.producer.repeat(schedule.job, schedule.payload, {
-        repeat:
-          timing.kind === 'cron'
-            ? { cron: timing.cron, tz: timing.timeZone }
-            : { every: timing.everyMs },
-        jobId: repeatableJobId(schedule),
-        origin: `schedule ${schedule.name}`,
-        schedule: { name: schedule.name, trigger: 'schedule' },
-      });
-    }
-    return { ...plan, cut };
+    const addedAt = Date.now();
+    for (const schedule of desired) await this.add(schedule);
+    return { ...plan, cut, addedAt };
+  }
+
+  /** Adds (or re-adds: idempotent) the schedule's repeatable; its next job is the next tick. */
+  async add(schedule: Schedule): Promise<void> {
+    const { timing } = schedule;
+    await this.producer.repeat(schedule.job, schedule.payload, {
+      repeat:
+        timing.kind === 'cron'
+          ? { cron: timing.cron, tz: timing.timeZone }
+          : { every: timing.everyMs },
+      jobId: repeatableJobId(schedule),
+      origin: `schedule ${schedule.name}`,
+      schedule: { name: schedule.name, trigger: 'schedule' },
+    });
   }
 
   /**
    * Bull schedules a repeatable's next tick only after a worker took the current one, in a
    * second round trip: a worker that dies between the two leaves the chain with no job for any
    * later tick (the taken one is rerun once its lock lapses, and Bull then schedules from that
-   * moment on: the ticks in between are never run). Seen from here: the last tick Bull scheduled
-   * (`next`) is older than the latest due tick, and its job is no longer waiting to run. A chain
-   * that merely waited through an outage still has that job delayed or waiting.
+   * moment on: the ticks in between are never run). Seen from here: the tick after the last one
+   * Bull scheduled (`next`) has been due for CUT_GRACE_MS, and the last one's job is no longer
+   * waiting to run. A chain that merely waited through an outage still has that job waiting.
    */
-  private async chainIsCut(
-    schedule: Schedule,
-    entry: RepeatableEntry,
-    now: number,
-  ): Promise<boolean> {
-    if (entry.next >= latestTickAtOrBefore(schedule.timing, now)) return false;
-    const job = await this.queues.get(entry.queue).getJob(repeatTickJobId(entry, entry.next));
-    const state = job ? await job.getState() : 'missing';
-    return !['delayed', 'waiting', 'paused'].includes(state);
+  async findCutChains(
+    schedules: readonly Schedule[],
+    now = Date.now(),
+    existing?: readonly RepeatableEntry[],
+  ): Promise<CutChain[]> {
+    const entries = existing ?? (await this.list());
+    const cut: CutChain[] = [];
+    for (const schedule of schedules) {
+      const entry = entries.find((e) => isRepeatableOf(schedule, e));
+      if (!entry || entry.next >= latestTickAtOrBefore(schedule.timing, now - CUT_GRACE_MS)) {
+        continue;
+      }
+      const job = await this.queues.get(entry.queue).getJob(repeatTickJobId(entry, entry.next));
+      const state = job ? await job.getState() : 'missing';
+      if (!['delayed', 'waiting', 'paused'].includes(state)) {
+        cut.push({ schedule, lastScheduled: entry.next });
+      }
+    }
+    return cut;
   }
 
   /** Removes every repeatable of the four queues (legacy mode owns the ticks then). */

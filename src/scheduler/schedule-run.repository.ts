@@ -128,6 +128,22 @@ export class ScheduleRunRepository {
     return new Map(rows.map((row) => [row.schedule, row]));
   }
 
+  /** Those of the given ticks (epoch ms) that have a run of the schedule. */
+  async ticksWithRuns(schedule: string, ticks: readonly number[]): Promise<Set<number>> {
+    if (ticks.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('schedule_runs')
+      .select('tick_at')
+      .where('schedule', '=', schedule)
+      .where(
+        'tick_at',
+        'in',
+        ticks.map((tick) => new Date(tick)),
+      )
+      .execute();
+    return new Set(rows.map((row) => row.tick_at.getTime()));
+  }
+
   /** The tick of the schedule's latest run (epoch ms), or undefined when it never ran. */
   async latestTickAt(schedule: string): Promise<number | undefined> {
     const row = await this.db

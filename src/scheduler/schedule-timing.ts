@@ -65,3 +65,24 @@ export function cronProblem(cron: string, timeZone: string): string | undefined 
 function cronAt(timing: Extract<ScheduleTiming, { kind: 'cron' }>, at: number) {
   return parseExpression(timing.cron, { currentDate: new Date(at), tz: timing.timeZone });
 }
+
+/**
+ * The ticks strictly after `after` and due at `upTo`, oldest first: at most the latest `max` of
+ * them (walked backwards from the latest due one, so a long gap costs `max` steps, not its length).
+ */
+export function ticksBetween(
+  timing: ScheduleTiming,
+  after: number,
+  upTo: number,
+  max: number,
+): number[] {
+  const ticks: number[] = [];
+  for (
+    let tick = latestTickAtOrBefore(timing, upTo);
+    tick > after && ticks.length < max;
+    tick = latestTickAtOrBefore(timing, tick - 1)
+  ) {
+    ticks.unshift(tick);
+  }
+  return ticks;
+}

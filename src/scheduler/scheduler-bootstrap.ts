@@ -42,6 +42,7 @@ export class SchedulerBootstrap
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.distributedMode) {
+      this.distributed.watch();
       await this.state.report('distributed', INSTANCE_ID);
       this.logger.log(
         `Scheduler mode: distributed (USE_DISTRIBUTED_SCHEDULER=true, Bull repeatable jobs): ${this.summary}`,
@@ -58,6 +59,7 @@ export class SchedulerBootstrap
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.distributed.stop();
     await this.legacy.stop();
   }
 }
