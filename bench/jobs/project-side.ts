@@ -32,7 +32,7 @@ class BenchModule {
         RedisModule,
         QueueModule,
         // Job metrics as a worker runs them: counters and histograms from Bull's local events,
-        // and the shared throughput (one pipelined Redis round trip per finished job).
+        // and the shared throughput (counted in memory, written once a second).
         ...(worker ? [QueueWorkerModule, MetricsWorkerModule] : []),
       ],
       providers: worker ? BENCH_PROCESSORS : [],

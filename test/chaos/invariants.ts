@@ -211,22 +211,18 @@ export async function checkInvariants(
     jobs.completed += completed.length;
     jobs.failed += failed.length;
     finished.set(queue.name, new Set([...completed, ...failed]));
+    // Each failed job's name and reason, in one round trip.
     const pipeline = redis.pipeline();
-    failed.forEach((id) => pipeline.hget(`${base}:${id}`, 'failedReason'));
-    const reasons = (await pipeline.exec()) ?? [];
-    const names = redis.pipeline();
-    failed.forEach((id) => names.hget(`${base}:${id}`, 'name'));
-    const failedNames = (await names.exec()) ?? [];
-    failed.forEach((_, i) => {
-      const key = `${queue.name} ${String(failedNames[i]?.[1])}: ${String(reasons[i]?.[1] ?? '').slice(0, 160)}`;
+    failed.forEach((id) => pipeline.hmget(`${base}:${id}`, 'name', 'failedReason'));
+    const details = ((await pipeline.exec()) ?? []).map(
+      ([, value]) => (value ?? []) as Array<string | null>,
+    );
+    const reasons = details.map(([, reason]) => String(reason ?? ''));
+    details.forEach(([name], i) => {
+      const key = `${queue.name} ${String(name)}: ${reasons[i].slice(0, 160)}`;
       failures.set(key, (failures.get(key) ?? 0) + 1);
     });
-    const unexplained = failed.filter(
-      (_, i) =>
-        !String(reasons[i]?.[1] ?? '')
-          .replace(/"/g, '')
-          .trim(),
-    );
+    const unexplained = failed.filter((_, i) => !reasons[i].replace(/"/g, '').trim());
     if (unexplained.length > 0)
       queueProblems.push(
         `${queue.name}: failed without a reason: ${unexplained.slice(0, 5).join(', ')}`,

@@ -131,6 +131,21 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
     return { databaseUrl, env, probe };
   }
 
+  /** A worker of this scenario, once it has run two ticks. */
+  async function startTickingWorker(
+    env: Record<string, string>,
+    databaseUrl: string,
+    message: string,
+  ): Promise<AppProcess> {
+    const worker = track(new AppProcess('worker', env));
+    await worker.waitReady(60_000);
+    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
+      timeoutMs: 30_000,
+      message,
+    });
+    return worker;
+  }
+
   beforeAll(async () => {
     redis = await startTestRedis();
   });
@@ -227,12 +242,7 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
     const { databaseUrl, env, probe } = await scenario({
       SCHEDULE_QUEUE_CLEANUP_CRON: '*/2 * * * * *',
     });
-    const before = track(new AppProcess('worker', env));
-    await before.waitReady(60_000);
-    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-      timeoutMs: 30_000,
-      message: 'ticks on the old cron',
-    });
+    const before = await startTickingWorker(env, databaseUrl, 'ticks on the old cron');
     expect((await runs(databaseUrl)).every((r) => (r.tick / 1000) % 2 === 0)).toBe(true);
     await before.stop('SIGTERM');
 
@@ -259,12 +269,7 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
 
   it('a tick missed while every instance was down runs once when one comes back', async () => {
     const { databaseUrl, env } = await scenario({});
-    const worker = track(new AppProcess('worker', env));
-    await worker.waitReady(60_000);
-    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-      timeoutMs: 30_000,
-      message: 'ticks before the outage',
-    });
+    const worker = await startTickingWorker(env, databaseUrl, 'ticks before the outage');
     await worker.stop('SIGTERM');
     const lastBefore = (await runs(databaseUrl)).at(-1)?.tick ?? 0;
     // Let at least three ticks pass with nothing running (the condition is the clock itself).
@@ -294,6 +299,9 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
     expect(after.filter((r) => r.trigger === 'catch-up')).toEqual([]);
     expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
   });
+
+  /** Short enough for a quick test, long enough that the repair comes before the lock lapses. */
+  const CUT_CHAIN_LOCKS = { QUEUE_LOCK_DURATION: '10s', QUEUE_STALLED_INTERVAL: '5s' };
 
   /**
    * Leaves Redis as a worker SIGKILLed between taking the one-second schedule's pending tick and
@@ -341,17 +349,8 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
   }
 
   it('a chain cut by a worker killed between taking a tick and scheduling the next, found at the next start: no tick lost', async () => {
-    // The lock outlasts the repair (the taken tick is rerun after it lapses).
-    const { databaseUrl, env, probe } = await scenario({
-      QUEUE_LOCK_DURATION: '10s',
-      QUEUE_STALLED_INTERVAL: '5s',
-    });
-    const worker = track(new AppProcess('worker', env));
-    await worker.waitReady(60_000);
-    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-      timeoutMs: 30_000,
-      message: 'ticks before the cut',
-    });
+    const { databaseUrl, env, probe } = await scenario(CUT_CHAIN_LOCKS);
+    const worker = await startTickingWorker(env, databaseUrl, 'ticks before the cut');
     await worker.stop('SIGTERM');
     const taken = await cutChain(probe, env.QUEUE_PREFIX);
     await waitUntil(() => Date.now() > taken + 3_500, {
@@ -366,16 +365,8 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
   });
 
   it('a chain cut while a worker runs is found by that worker within seconds: no tick lost', async () => {
-    const { databaseUrl, env, probe } = await scenario({
-      QUEUE_LOCK_DURATION: '10s',
-      QUEUE_STALLED_INTERVAL: '5s',
-    });
-    const worker = track(new AppProcess('worker', env));
-    await worker.waitReady(60_000);
-    await waitUntil(async () => (await runs(databaseUrl)).length >= 2, {
-      timeoutMs: 30_000,
-      message: 'ticks before the cut',
-    });
+    const { databaseUrl, env, probe } = await scenario(CUT_CHAIN_LOCKS);
+    const worker = await startTickingWorker(env, databaseUrl, 'ticks before the cut');
     const taken = await cutChain(probe, env.QUEUE_PREFIX);
     await expectNoTickLost(databaseUrl, taken, worker);
     await worker.stop('SIGTERM');
