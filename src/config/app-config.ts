@@ -65,7 +65,13 @@ export class AppConfig {
       transientFailureRate: number;
       permanentFailureRate: number;
       failFirstAttempts: number;
+      lostResponseRate: number;
+      errorAfterCommitRate: number;
+      hangRate: number;
+      rateLimitPerSecond: number;
     };
+    providerTimeoutMs: number;
+    leaseMs: number;
     stuckAfterMs: number;
     cycleBatchSize: number;
   };
@@ -122,7 +128,13 @@ export class AppConfig {
         transientFailureRate: env.PROVIDER_TRANSIENT_FAILURE_RATE,
         permanentFailureRate: env.PROVIDER_PERMANENT_FAILURE_RATE,
         failFirstAttempts: env.PROVIDER_FAIL_FIRST_ATTEMPTS,
+        lostResponseRate: env.PROVIDER_LOST_RESPONSE_RATE,
+        errorAfterCommitRate: env.PROVIDER_ERROR_AFTER_COMMIT_RATE,
+        hangRate: env.PROVIDER_HANG_RATE,
+        rateLimitPerSecond: env.PROVIDER_RATE_LIMIT,
       },
+      providerTimeoutMs: env.PROVIDER_TIMEOUT,
+      leaseMs: env.PAYOUT_LEASE,
       stuckAfterMs: env.PAYOUT_STUCK_AFTER,
       cycleBatchSize: env.PAYOUT_CYCLE_BATCH_SIZE,
     };
@@ -172,12 +184,27 @@ export class AppConfig {
         got: 'nothing',
       });
     }
-    const { transientFailureRate, permanentFailureRate } = this.payouts.provider;
-    if (transientFailureRate + permanentFailureRate > 1) {
+    const provider = this.payouts.provider;
+    const rates =
+      provider.transientFailureRate +
+      provider.permanentFailureRate +
+      provider.lostResponseRate +
+      provider.errorAfterCommitRate +
+      provider.hangRate;
+    if (rates > 1) {
       problems.push({
         variable: 'PROVIDER_PERMANENT_FAILURE_RATE',
-        expected: 'plus PROVIDER_TRANSIENT_FAILURE_RATE must not exceed 1',
-        got: JSON.stringify(String(permanentFailureRate)),
+        expected:
+          'plus PROVIDER_TRANSIENT_FAILURE_RATE, PROVIDER_LOST_RESPONSE_RATE, ' +
+          'PROVIDER_ERROR_AFTER_COMMIT_RATE and PROVIDER_HANG_RATE must not exceed 1',
+        got: JSON.stringify(String(provider.permanentFailureRate)),
+      });
+    }
+    if (this.payouts.leaseMs <= this.payouts.providerTimeoutMs) {
+      problems.push({
+        variable: 'PAYOUT_LEASE',
+        expected: `must exceed PROVIDER_TIMEOUT (${this.payouts.providerTimeoutMs} ms): a call must end before its lease does`,
+        got: JSON.stringify(String(this.payouts.leaseMs)),
       });
     }
     if (this.queue.stalledIntervalMs > this.queue.lockDurationMs) {

@@ -64,6 +64,13 @@ export interface PayoutsTable {
   updated_at: Timestamp;
   processing_started_at: NullableTimestamp;
   finished_at: NullableTimestamp;
+  /** Who holds the lease on a processing payout (`host:pid:random`), null when none does. */
+  lease_owner: string | null;
+  lease_expires_at: NullableTimestamp;
+  /** Fencing token: bumped by every claim; a finish must present the token it claimed with. */
+  lease_token: Generated<string>;
+  /** Sticky "money may have moved": an unknown outcome or a take-over happened. */
+  outcome_unknown_at: NullableTimestamp;
 }
 
 export interface LedgerEntriesTable {
@@ -180,6 +187,7 @@ export interface DatabaseSchema {
   exports: ExportsTable;
   export_chunks: ExportChunksTable;
   simulated_provider_charges: SimulatedProviderChargesTable;
+  simulated_provider_rate: { second: string; calls: number };
   daily_payout_stats: DailyPayoutStatsTable;
   schedule_runs: ScheduleRunsTable;
 }

@@ -1,28 +1,38 @@
 import 'reflect-metadata';
-import { PayoutStatus } from '../database';
+import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
+import { PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { PayoutNotifier } from './payout.notifier';
 import {
+  Claim,
+  LeaseRequest,
   PayoutRepository,
   PayoutWithPayee,
   Transition,
   TransitionResult,
 } from './payout.repository';
-import { AttemptInfo, PayoutProcessingService } from './payout-processing.service';
 import {
+  AttemptInfo,
+  PayoutProcessingService,
+  RetryPayoutError,
+} from './payout-processing.service';
+import {
+  LookupResult,
   PaymentProvider,
   PermanentProviderError,
   TransferRequest,
   TransientProviderError,
 } from './provider/payment-provider';
 
-/** The repository's contract in memory: conditional transitions, history, reversals. */
+const LEASE_MS = 60_000;
+
+/** The repository's contract in memory: leases with fencing tokens, transitions, reversals. */
 class InMemoryPayouts {
   payout: PayoutWithPayee;
   events: Array<{ from: PayoutStatus | null; to: PayoutStatus; detail: string }> = [];
   reversals = 0;
-  lockHeld = false;
+  now = Date.now();
 
   constructor(status: PayoutStatus) {
     this.payout = {
@@ -41,34 +51,59 @@ class InMemoryPayouts {
       updated_at: new Date(),
       processing_started_at: null,
       finished_at: null,
+      lease_owner: null,
+      lease_expires_at: null,
+      lease_token: '0',
+      outcome_unknown_at: null,
       payee_name: 'Ada',
       payee_email: 'ada@example.test',
     };
   }
 
-  async withProcessingLock<T>(_id: string, fn: (repo: unknown) => Promise<T>) {
-    if (this.lockHeld) return { acquired: false as const };
-    this.lockHeld = true;
-    try {
-      return { acquired: true as const, value: await fn(this) };
-    } finally {
-      this.lockHeld = false;
-    }
+  async claim(_id: string, lease: LeaseRequest): Promise<Claim | undefined> {
+    const p = this.payout;
+    if (p.status !== 'pending' && p.status !== 'processing') return undefined;
+    if (p.lease_expires_at && p.lease_expires_at.getTime() > this.now) return undefined;
+    const takenOverFrom = p.lease_owner;
+    this.payout = {
+      ...p,
+      status: 'processing',
+      attempts: p.attempts + 1,
+      lease_owner: lease.owner,
+      lease_expires_at: new Date(this.now + lease.durationMs),
+      lease_token: String(Number(p.lease_token) + 1),
+      outcome_unknown_at: takenOverFrom
+        ? (p.outcome_unknown_at ?? new Date(this.now))
+        : p.outcome_unknown_at,
+    };
+    this.events.push({ from: p.status, to: 'processing', detail: lease.detail });
+    return { payout: { ...this.payout }, token: this.payout.lease_token, takenOverFrom };
   }
 
-  async findWithPayee(id: string) {
-    return id === this.payout.id ? { ...this.payout } : undefined;
+  async findById() {
+    return { ...this.payout };
   }
 
   async transition(_id: string, change: Transition): Promise<TransitionResult> {
-    if (!change.from.includes(this.payout.status)) return { changed: false, current: this.payout };
-    const previous = this.payout.status;
-    this.payout = { ...this.payout, status: change.to };
-    if (change.startAttempt) this.payout.attempts += 1;
-    if (change.providerReference) this.payout.provider_reference = change.providerReference;
+    const p = this.payout;
+    if (!change.from.includes(p.status)) return { changed: false, current: p };
+    if (change.leaseToken !== undefined && change.leaseToken !== p.lease_token) {
+      return { changed: false, current: p };
+    }
+    const release = change.releaseLease || change.to !== 'processing';
+    this.payout = {
+      ...p,
+      status: change.to,
+      provider_reference: change.providerReference ?? p.provider_reference,
+      lease_owner: release ? null : p.lease_owner,
+      lease_expires_at: release ? null : p.lease_expires_at,
+      outcome_unknown_at: change.markOutcomeUnknown
+        ? (p.outcome_unknown_at ?? new Date(this.now))
+        : p.outcome_unknown_at,
+    };
     if (change.reverseDebit) this.reversals += 1;
-    this.events.push({ from: previous, to: change.to, detail: change.detail });
-    return { changed: true, payout: this.payout, previous };
+    this.events.push({ from: p.status, to: change.to, detail: change.detail });
+    return { changed: true, payout: this.payout, previous: p.status };
   }
 
   async note(_id: string, status: PayoutStatus, detail: string) {
@@ -76,17 +111,21 @@ class InMemoryPayouts {
   }
 }
 
-function setup(
-  status: PayoutStatus,
-  transfer: (request: TransferRequest) => Promise<{ reference: string }>,
-) {
+type Transfer = (request: TransferRequest, signal: AbortSignal) => Promise<{ reference: string }>;
+
+function setup(status: PayoutStatus, transfer: Transfer, lookup?: () => Promise<LookupResult>) {
   const store = new InMemoryPayouts(status);
-  const provider: PaymentProvider & { calls: TransferRequest[] } = {
+  const provider: PaymentProvider & { calls: TransferRequest[]; lookups: number } = {
     name: 'fake',
     calls: [],
-    transfer(request) {
+    lookups: 0,
+    transfer(request, { signal }) {
       this.calls.push(request);
-      return transfer(request);
+      return transfer(request, signal);
+    },
+    lookup() {
+      this.lookups += 1;
+      return lookup ? lookup() : Promise.resolve({ status: 'not_found' });
     },
   };
   const notified: Array<[string, string]> = [];
@@ -94,135 +133,191 @@ function setup(
     payoutFinished: async (id: string, outcome: string) => void notified.push([id, outcome]),
   } as unknown as PayoutNotifier;
   const correlation = { id: 'corr-1' } as CorrelationContext;
+  const config = { payouts: { leaseMs: LEASE_MS, providerTimeoutMs: 200 } } as AppConfig;
   const service = new PayoutProcessingService(
     store as unknown as PayoutRepository,
     provider,
     notifier,
     correlation,
+    config,
   );
   return { store, provider, notified, service };
 }
 
 const first: AttemptInfo = { attempt: 1, maxAttempts: 3 };
 const last: AttemptInfo = { attempt: 3, maxAttempts: 3 };
+const paid = async () => ({ reference: 'tr_1' });
+const rateLimited = async () => {
+  throw new TransientProviderError('HTTP 429', { rateLimited: true });
+};
+const timedOut = async () => {
+  throw new TransientProviderError('socket timeout after sending', { outcomeUnknown: true });
+};
 
 describe('PayoutProcessingService', () => {
-  it('pays a pending payout with the payout ID as idempotency key, and notifies', async () => {
-    const { store, provider, notified, service } = setup('pending', async () => ({
-      reference: 'tr_1',
-    }));
+  it('pays a pending payout with the payout ID as idempotency key, releases the lease, notifies', async () => {
+    const { store, provider, notified, service } = setup('pending', paid);
     await expect(service.process(store.payout.id, first)).resolves.toEqual({
       outcome: 'paid',
       reference: 'tr_1',
     });
-    expect(provider.calls).toEqual([
-      {
-        idempotencyKey: store.payout.id,
-        amountMinor: 12_345,
-        currency: 'EUR',
-        payee: { id: 7, name: 'Ada', email: 'ada@example.test' },
-      },
-    ]);
-    expect(store.payout).toMatchObject({ status: 'paid', provider_reference: 'tr_1', attempts: 1 });
-    expect(store.events.map((e) => `${e.from}>${e.to}`)).toEqual([
-      'pending>processing',
-      'processing>paid',
-    ]);
-    expect(notified).toEqual([[store.payout.id, 'paid']]);
-  });
-
-  it.each(['paid', 'failed', 'cancelled'] as const)(
-    'skips a %s payout without calling the provider',
-    async (status) => {
-      const { store, provider, service } = setup(status, async () => ({ reference: 'never' }));
-      await expect(service.process(store.payout.id, first)).resolves.toEqual({
-        outcome: 'skipped',
-        status,
-      });
-      expect(provider.calls).toHaveLength(0);
-      expect(store.events).toHaveLength(0);
-    },
-  );
-
-  it('re-sends the notification of a finished payout (it may have been lost in a crash)', async () => {
-    const { store, notified, service } = setup('paid', async () => ({ reference: 'x' }));
-    await service.process(store.payout.id, first);
-    expect(notified).toEqual([[store.payout.id, 'paid']]);
-  });
-
-  it('takes over a payout left processing (a dead worker), relying on the idempotency key', async () => {
-    const { store, provider, service } = setup('processing', async () => ({ reference: 'tr_2' }));
-    await expect(service.process(store.payout.id, first)).resolves.toMatchObject({
-      outcome: 'paid',
+    expect(provider.calls[0]).toMatchObject({
+      idempotencyKey: store.payout.id,
+      amountMinor: 12_345,
     });
-    expect(provider.calls).toHaveLength(1);
-    expect(store.events[0]).toMatchObject({ from: 'processing', to: 'processing' });
+    expect(store.payout).toMatchObject({
+      status: 'paid',
+      lease_owner: null,
+      provider_reference: 'tr_1',
+    });
+    expect(notified).toEqual([[store.payout.id, 'paid']]);
   });
 
-  it('does nothing while another worker holds the payout', async () => {
-    const { store, provider, service } = setup('pending', async () => ({ reference: 'x' }));
-    store.lockHeld = true;
-    await expect(service.process(store.payout.id, first)).resolves.toEqual({ outcome: 'busy' });
+  it('skips a finished payout and re-sends its notification', async () => {
+    const { store, provider, notified, service } = setup('paid', paid);
+    await expect(service.process(store.payout.id, first)).resolves.toEqual({
+      outcome: 'skipped',
+      status: 'paid',
+    });
+    expect(provider.calls).toHaveLength(0);
+    expect(notified).toEqual([[store.payout.id, 'paid']]);
+  });
+
+  it('answers busy while another worker holds a live lease, and calls nothing', async () => {
+    const { store, provider, service } = setup('pending', paid);
+    await store.claim(store.payout.id, {
+      owner: 'other',
+      durationMs: LEASE_MS,
+      detail: '',
+      correlationId: null,
+    });
+    await expect(service.process(store.payout.id, first)).resolves.toEqual({
+      outcome: 'busy',
+      leaseOwner: 'other',
+    });
     expect(provider.calls).toHaveLength(0);
   });
 
-  it('fails a refused payout at once, gives the balance back and notifies', async () => {
+  it('fails a refused payout and gives the amount back once', async () => {
     const { store, notified, service } = setup('pending', async () => {
       throw new PermanentProviderError('account closed');
     });
-    await expect(service.process(store.payout.id, first)).resolves.toEqual({
+    await expect(service.process(store.payout.id, first)).resolves.toMatchObject({
       outcome: 'failed',
-      reason: 'refused by fake: account closed',
     });
-    expect(store.payout.status).toBe('failed');
     expect(store.reversals).toBe(1);
     expect(notified).toEqual([[store.payout.id, 'failed']]);
   });
 
-  it('throws a transient error before the last attempt (Bull retries), recording it', async () => {
-    const error = new TransientProviderError('rate limited');
-    const { store, notified, service } = setup('pending', async () => {
-      throw error;
+  it('retries a known transient error (lease released, nothing marked) and gives up on the last attempt', async () => {
+    const { store, service } = setup('pending', rateLimited);
+    await expect(service.process(store.payout.id, first)).rejects.toBeInstanceOf(RetryPayoutError);
+    expect(store.payout).toMatchObject({
+      status: 'processing',
+      lease_owner: null,
+      outcome_unknown_at: null,
     });
-    await expect(service.process(store.payout.id, first)).rejects.toBe(error);
-    expect(store.payout.status).toBe('processing');
-    expect(store.reversals).toBe(0);
-    expect(store.events[1]).toEqual({
-      from: 'processing',
-      to: 'processing',
-      detail: 'attempt 1 failed: rate limited',
-    });
-    expect(notified).toEqual([]);
-  });
-
-  it('handles a transient error on the last attempt like a refusal', async () => {
-    const { store, service } = setup('processing', async () => {
-      throw new TransientProviderError('still down');
-    });
-    await expect(service.process(store.payout.id, last)).resolves.toEqual({
+    await expect(service.process(store.payout.id, last)).resolves.toMatchObject({
       outcome: 'failed',
-      reason: 'gave up after 3 attempts: still down',
     });
     expect(store.reversals).toBe(1);
   });
 
-  it('never gives the balance back when the outcome is unknown: leaves it processing for the reconciler', async () => {
-    const { store, notified, service } = setup('processing', async () => {
-      throw new TransientProviderError('timed out after sending', { outcomeUnknown: true });
-    });
+  it('never pays and refunds: an unknown outcome, then a 429 on the last attempt, asks the provider', async () => {
+    let call = 0;
+    const { store, provider, service } = setup(
+      'pending',
+      () => (++call === 1 ? timedOut() : rateLimited()),
+      async () => ({ status: 'paid', reference: 'tr_first' }),
+    );
+    await expect(service.process(store.payout.id, first)).rejects.toBeInstanceOf(RetryPayoutError);
+    expect(store.payout.outcome_unknown_at).not.toBeNull();
     await expect(service.process(store.payout.id, last)).resolves.toEqual({
+      outcome: 'paid',
+      reference: 'tr_first',
+    });
+    expect(provider.lookups).toBe(1);
+    expect(store.reversals).toBe(0);
+  });
+
+  it('after an unknown outcome, a 429 on the last attempt with "not found" inside the lease leaves it processing', async () => {
+    let call = 0;
+    const { store, service } = setup('pending', () => (++call === 1 ? timedOut() : rateLimited()));
+    await expect(service.process(store.payout.id, first)).rejects.toBeInstanceOf(RetryPayoutError);
+    await expect(service.process(store.payout.id, last)).resolves.toMatchObject({
       outcome: 'left-processing',
-      reason: 'timed out after sending',
     });
     expect(store.payout.status).toBe('processing');
     expect(store.reversals).toBe(0);
-    expect(notified).toEqual([]);
   });
 
-  it('refuses a payout that does not exist, for good', async () => {
-    const { service } = setup('pending', async () => ({ reference: 'x' }));
-    await expect(service.process('00000000-0000-4000-8000-000000000000', first)).rejects.toThrow(
-      PermanentJobError,
+  it('a refusal after a take-over fails only when the provider confirms the decline', async () => {
+    const { store, service } = setup(
+      'pending',
+      async () => {
+        throw new PermanentProviderError('account closed');
+      },
+      async () => ({ status: 'declined', reason: 'account closed' }),
     );
+    await store.claim(store.payout.id, {
+      owner: 'frozen',
+      durationMs: LEASE_MS,
+      detail: '',
+      correlationId: null,
+    });
+    store.now += LEASE_MS + 1; // the holder froze past its lease
+    await expect(service.process(store.payout.id, first)).resolves.toMatchObject({
+      outcome: 'failed',
+    });
+    expect(store.reversals).toBe(1);
+  });
+
+  it('a take-over marks the payout "money may have moved"', async () => {
+    const { store, service } = setup('pending', rateLimited);
+    await store.claim(store.payout.id, {
+      owner: 'frozen',
+      durationMs: LEASE_MS,
+      detail: '',
+      correlationId: null,
+    });
+    store.now += LEASE_MS + 1;
+    await expect(service.process(store.payout.id, last)).resolves.toMatchObject({
+      outcome: 'left-processing',
+    });
+    expect(store.payout.outcome_unknown_at).not.toBeNull();
+    expect(store.reversals).toBe(0);
+  });
+
+  it("refuses a stale worker's finish after its lease was taken over", async () => {
+    const { store, service } = setup('pending', async () => {
+      // While this call is in flight the worker freezes; another one takes the payout over.
+      store.now += LEASE_MS + 1;
+      await store.claim(store.payout.id, {
+        owner: 'rescuer',
+        durationMs: LEASE_MS,
+        detail: '',
+        correlationId: null,
+      });
+      return { reference: 'tr_1' };
+    });
+    await expect(service.process(store.payout.id, first)).resolves.toMatchObject({
+      outcome: 'stale',
+    });
+    expect(store.payout).toMatchObject({ status: 'processing', lease_owner: 'rescuer' });
+    expect(store.events.at(-1)?.detail).toMatch(/finish \(paid \(tr_1\)\) was refused/);
+  });
+
+  it('cuts a call that never answers at the deadline, even if the adapter ignores the signal', async () => {
+    const { store, service } = setup('pending', () => new Promise(() => undefined));
+    await expect(service.process(store.payout.id, first)).rejects.toBeInstanceOf(RetryPayoutError);
+    expect(store.payout).toMatchObject({ status: 'processing', lease_owner: null });
+    expect(store.payout.outcome_unknown_at).not.toBeNull();
+  });
+
+  it('reports a payout that does not exist as a permanent job error', async () => {
+    const { service, store } = setup('pending', paid);
+    store.findById = async () => undefined as never;
+    store.claim = async () => undefined;
+    await expect(service.process('missing', first)).rejects.toBeInstanceOf(PermanentJobError);
   });
 });

@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
 import { Payout, PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
+import { CallOutcome, Decision, decideAfterCall, decideAfterLookup } from './payout-decision';
 import { PayoutNotifier } from './payout.notifier';
-import { PayoutRepository, PayoutWithPayee } from './payout.repository';
+import { Claim, PayoutRepository, PayoutWithPayee } from './payout.repository';
 import {
   PAYMENT_PROVIDER,
   PaymentProvider,
@@ -21,21 +25,30 @@ export type ProcessingOutcome =
   | { outcome: 'paid'; reference: string }
   | { outcome: 'failed'; reason: string }
   | { outcome: 'skipped'; status: PayoutStatus | 'missing' }
-  | { outcome: 'busy' }
-  | { outcome: 'left-processing'; reason: string };
+  /** Another worker's lease is live: it is working on this payout now. */
+  | { outcome: 'busy'; leaseOwner: string | null }
+  | { outcome: 'left-processing'; reason: string }
+  /** This worker's lease was taken over while it called the provider: its finish was refused. */
+  | { outcome: 'stale'; reason: string };
+
+/** The provider gave no answer we may act on now; Bull retries the job (same idempotency key). */
+export class RetryPayoutError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryPayoutError';
+  }
+}
 
 const FINISHED: readonly PayoutStatus[] = ['paid', 'failed', 'cancelled'];
 
+/** Who this process is on a payout's lease: readable in the history, unique per process. */
+const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
 /**
- * Pays one payout, exactly once however often its job runs:
- *   - a finished payout (paid, failed, cancelled) is skipped;
- *   - one worker at a time works on a payout (advisory lock, released if the worker dies);
- *   - pending -> processing is a conditional update; a payout left `processing` by a dead
- *     worker is taken over, which is safe because the provider gets the payout ID as its
- *     idempotency key and answers a repeated transfer with the first one's reference;
- *   - a permanent refusal, or a transient one on the last attempt, fails the payout and gives
- *     the balance back (reversal, at most once per payout); other transient errors are thrown,
- *     so Bull retries with backoff.
+ * Pays one payout, exactly once however often its job runs, and holds no database connection
+ * while the provider is called: claim (one statement: a lease with a fencing token), call (with
+ * a deadline), finish (one statement that presents the token). See docs/payouts.md for the
+ * interleavings (crash, freeze, lost answer, rate limit, take-over) and why each is safe.
  */
 @Injectable()
 export class PayoutProcessingService {
@@ -46,25 +59,75 @@ export class PayoutProcessingService {
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly notifier: PayoutNotifier,
     private readonly correlation: CorrelationContext,
+    private readonly config: AppConfig,
   ) {}
 
   async process(payoutId: string, attempt: AttemptInfo): Promise<ProcessingOutcome> {
-    const result = await this.payouts.withProcessingLock(payoutId, (locked) =>
-      this.processLocked(locked, payoutId, attempt),
-    );
-    if (result.acquired) return result.value;
-    // The holder is alive (a dead one's lock is already gone) and will finish it, or fail and
-    // be retried by its own job; this duplicate has nothing to do.
-    this.logger.log(`Payout ${payoutId} is being processed by another worker: skipped`);
-    return { outcome: 'busy' };
+    const claim = await this.payouts.claim(payoutId, {
+      owner: WORKER_ID,
+      durationMs: this.config.payouts.leaseMs,
+      detail: `attempt ${attempt.attempt} of ${attempt.maxAttempts}`,
+      correlationId: this.correlationId,
+    });
+    if (!claim) return this.notClaimed(payoutId);
+
+    const call = await this.transfer(claim.payout);
+    const lastAttempt = attempt.attempt >= attempt.maxAttempts;
+    let decision = decideAfterCall(call, {
+      moneyMayHaveMoved: claim.payout.outcome_unknown_at !== null,
+      lastAttempt,
+    });
+    if (decision.action === 'lookup') {
+      decision = decideAfterLookup(await this.provider.lookup(payoutId), {
+        unknownForMs: unknownFor(claim.payout),
+        leaseMs: this.config.payouts.leaseMs,
+        reason: decision.reason,
+      });
+    }
+    if (decision.action === 'fail' && call.kind === 'transient') {
+      decision = {
+        ...decision,
+        reason: `gave up after ${attempt.attempt} attempts: ${decision.reason}`,
+      };
+    }
+    const marksUnknown = call.kind === 'unknown';
+    return this.apply(claim, decision, { marksUnknown, attempt });
   }
 
-  private async processLocked(
-    payouts: PayoutRepository,
-    payoutId: string,
-    attempt: AttemptInfo,
-  ): Promise<ProcessingOutcome> {
-    const payout = await payouts.findWithPayee(payoutId);
+  /**
+   * The reconciler's way in for a payout whose money may have moved and that nobody works on:
+   * ask the provider first. Paid or declined settles it; otherwise it is left for a new job
+   * (`retry`: nothing moved yet, so the transfer may simply be tried again with its key).
+   */
+  async resolveByLookup(payoutId: string): Promise<ProcessingOutcome | { outcome: 'retry' }> {
+    const claim = await this.payouts.claim(payoutId, {
+      owner: WORKER_ID,
+      durationMs: this.config.payouts.leaseMs,
+      detail: 'reconciler: asking the provider what it knows of this payout',
+      correlationId: this.correlationId,
+    });
+    if (!claim) return this.notClaimed(payoutId);
+    const lookup = await this.provider.lookup(payoutId);
+    const decision: Decision =
+      lookup.status === 'paid'
+        ? { action: 'pay', reference: lookup.reference }
+        : lookup.status === 'declined'
+          ? { action: 'fail', reason: lookup.reason }
+          : {
+              action: 'leave',
+              reason:
+                lookup.status === 'not_found'
+                  ? 'reconciler: the provider has no transfer under its key; trying again'
+                  : `reconciler: lookup failed: ${lookup.reason}`,
+            };
+    const outcome = await this.apply(claim, decision, { marksUnknown: false });
+    return lookup.status === 'not_found' && outcome.outcome === 'left-processing'
+      ? { outcome: 'retry' }
+      : outcome;
+  }
+
+  private async notClaimed(payoutId: string): Promise<ProcessingOutcome> {
+    const payout = await this.payouts.findById(payoutId);
     if (!payout) throw new PermanentJobError(`Payout ${payoutId} does not exist`);
     if (FINISHED.includes(payout.status)) {
       // Its notification may have been lost with a crash right after the status change.
@@ -73,102 +136,143 @@ export class PayoutProcessingService {
       }
       return { outcome: 'skipped', status: payout.status };
     }
-    const claim = await payouts.transition(payoutId, {
-      from: ['pending', 'processing'],
-      to: 'processing',
-      startAttempt: true,
-      detail:
-        `attempt ${attempt.attempt} of ${attempt.maxAttempts}` +
-        (payout.status === 'processing' ? ' (it was already processing: retry or take-over)' : ''),
-      correlationId: this.correlationId,
-    });
-    if (!claim.changed) return { outcome: 'skipped', status: claim.current?.status ?? 'missing' };
+    return { outcome: 'busy', leaseOwner: payout.lease_owner };
+  }
 
-    let reference: string;
+  /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */
+  private async transfer(payout: PayoutWithPayee): Promise<CallOutcome> {
+    const signal = AbortSignal.timeout(this.config.payouts.providerTimeoutMs);
     try {
-      ({ reference } = await this.provider.transfer({
-        idempotencyKey: payout.id,
-        amountMinor: Number(payout.amount_minor),
-        currency: payout.currency,
-        payee: { id: Number(payout.payee_id), name: payout.payee_name, email: payout.payee_email },
-      }));
-    } catch (error) {
-      return this.onProviderError(payouts, payout, error, attempt);
-    }
-
-    const paid = await payouts.transition(payoutId, {
-      from: ['processing'],
-      to: 'paid',
-      providerReference: reference,
-      finish: true,
-      lastError: null,
-      detail: `paid through ${this.provider.name}, reference ${reference}`,
-      correlationId: this.correlationId,
-    });
-    if (!paid.changed) {
-      // Cannot happen while we hold the lock (cancel only takes pending payouts): say so loudly.
-      this.logger.error(
-        `Payout ${payoutId} was paid (${reference}) but is now ${paid.current?.status}: check it`,
+      const { reference } = await untilAborted(
+        this.provider.transfer(
+          {
+            idempotencyKey: payout.id,
+            amountMinor: Number(payout.amount_minor),
+            currency: payout.currency,
+            payee: {
+              id: Number(payout.payee_id),
+              name: payout.payee_name,
+              email: payout.payee_email,
+            },
+          },
+          { signal },
+        ),
+        signal,
       );
-      return { outcome: 'skipped', status: paid.current?.status ?? 'missing' };
+      return { kind: 'paid', reference };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof PermanentProviderError) {
+        return { kind: 'declined', reason: `refused by ${this.provider.name}: ${message}` };
+      }
+      if (error instanceof TransientProviderError && !error.outcomeUnknown && !signal.aborted) {
+        return { kind: 'transient', reason: message };
+      }
+      // A deadline, a lost answer, a 5xx or an error of ours: the money may have moved.
+      return {
+        kind: 'unknown',
+        reason: signal.aborted ? `no answer within the deadline: ${message}` : message,
+      };
     }
-    await this.notifier.payoutFinished(payoutId, 'paid');
-    return { outcome: 'paid', reference };
   }
 
-  private async onProviderError(
-    payouts: PayoutRepository,
-    payout: PayoutWithPayee,
-    error: unknown,
-    attempt: AttemptInfo,
+  private async apply(
+    claim: Claim,
+    decision: Decision,
+    options: { marksUnknown: boolean; attempt?: AttemptInfo },
   ): Promise<ProcessingOutcome> {
-    const message = error instanceof Error ? error.message : String(error);
-    const lastAttempt = attempt.attempt >= attempt.maxAttempts;
-    const refused = error instanceof PermanentProviderError;
-    const gaveUp = lastAttempt && error instanceof TransientProviderError && !error.outcomeUnknown;
-    if (refused || gaveUp) {
-      const reason = refused
-        ? `refused by ${this.provider.name}: ${message}`
-        : `gave up after ${attempt.attempt} attempts: ${message}`;
-      return this.fail(payouts, payout, reason);
+    const { payout, token } = claim;
+    const common = { leaseToken: token, correlationId: this.correlationId };
+    switch (decision.action) {
+      case 'pay': {
+        const paid = await this.payouts.transition(payout.id, {
+          ...common,
+          from: ['processing'],
+          to: 'paid',
+          providerReference: decision.reference,
+          finish: true,
+          lastError: null,
+          detail: `paid through ${this.provider.name}, reference ${decision.reference}`,
+        });
+        if (!paid.changed)
+          return this.staleFinish(payout.id, `paid (${decision.reference})`, paid.current);
+        await this.notifier.payoutFinished(payout.id, 'paid');
+        return { outcome: 'paid', reference: decision.reference };
+      }
+      case 'fail': {
+        const failed = await this.payouts.transition(payout.id, {
+          ...common,
+          from: ['processing'],
+          to: 'failed',
+          lastError: decision.reason,
+          finish: true,
+          reverseDebit: true,
+          detail: decision.reason,
+        });
+        if (!failed.changed)
+          return this.staleFinish(payout.id, `failed (${decision.reason})`, failed.current);
+        this.logger.warn(`Payout ${payout.id} failed: ${decision.reason}`);
+        await this.notifier.payoutFinished(payout.id, 'failed');
+        return { outcome: 'failed', reason: decision.reason };
+      }
+      case 'retry':
+      case 'leave':
+      case 'lookup': {
+        const attempt = options.attempt ? `attempt ${options.attempt.attempt} ` : '';
+        const released = await this.payouts.transition(payout.id, {
+          ...common,
+          from: ['processing'],
+          to: 'processing',
+          releaseLease: true,
+          markOutcomeUnknown: options.marksUnknown,
+          lastError: decision.reason,
+          detail:
+            `${attempt}failed: ${decision.reason}` +
+            (options.marksUnknown
+              ? ' (money may have moved: only the provider may fail it now)'
+              : ''),
+        });
+        if (!released.changed) {
+          return this.staleFinish(payout.id, `unfinished (${decision.reason})`, released.current);
+        }
+        if (decision.action === 'retry') throw new RetryPayoutError(decision.reason);
+        this.logger.warn(
+          `Payout ${payout.id} left processing for the reconciler: ${decision.reason}`,
+        );
+        return { outcome: 'left-processing', reason: decision.reason };
+      }
     }
-    await payouts.note(
-      payout.id,
-      'processing',
-      `attempt ${attempt.attempt} failed: ${message}`,
-      this.correlationId,
-      message,
-    );
-    if (lastAttempt) {
-      // The money may have moved (unknown outcome) or the error is not the provider's: never
-      // give the balance back on a guess. The reconciler retries later with the same key.
-      this.logger.warn(`Payout ${payout.id} left processing after its last attempt: ${message}`);
-      return { outcome: 'left-processing', reason: message };
-    }
-    throw error;
   }
 
-  private async fail(
-    payouts: PayoutRepository,
-    payout: Payout,
-    reason: string,
+  /** Our lease was taken over (we froze or were cut off): the new holder decides. Record it. */
+  private async staleFinish(
+    payoutId: string,
+    what: string,
+    current: Payout | undefined,
   ): Promise<ProcessingOutcome> {
-    const failed = await payouts.transition(payout.id, {
-      from: ['processing'],
-      to: 'failed',
-      lastError: reason,
-      finish: true,
-      reverseDebit: true,
-      detail: reason,
-      correlationId: this.correlationId,
-    });
-    if (!failed.changed) return { outcome: 'skipped', status: failed.current?.status ?? 'missing' };
-    this.logger.warn(`Payout ${payout.id} failed: ${reason}`);
-    await this.notifier.payoutFinished(payout.id, 'failed');
-    return { outcome: 'failed', reason };
+    const reason = `its lease was taken over while the provider was called: this worker's finish (${what}) was refused`;
+    this.logger.warn(`Payout ${payoutId}: ${reason}`);
+    const status = current?.status ?? 'processing';
+    await this.payouts.note(payoutId, status, `${WORKER_ID}: ${reason}`, this.correlationId);
+    return { outcome: 'stale', reason };
   }
 
   private get correlationId(): string | null {
     return this.correlation.id ?? null;
   }
+}
+
+/** How long the payout has been marked "money may have moved" (0 when it is not). */
+function unknownFor(payout: Payout): number {
+  return payout.outcome_unknown_at ? Date.now() - new Date(payout.outcome_unknown_at).getTime() : 0;
+}
+
+/** Settles with the call, or rejects when the deadline passes even if the adapter ignores it. */
+function untilAborted<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -66,13 +66,20 @@ export class PayoutQueryRepository {
     return { payout, events };
   }
 
-  /** Payouts still open (pending or processing) with no change since `olderThan`, by id. */
+  /**
+   * Payouts still open (pending or processing) with no change since `olderThan`, and processing
+   * ones whose lease lapsed (their worker died, froze or lost the network), by id.
+   */
   async findStuck(olderThan: Date, afterId: string | undefined, limit: number): Promise<Payout[]> {
     let query = this.db
       .selectFrom('payouts')
       .selectAll()
-      .where('status', 'in', ['pending', 'processing'])
-      .where('updated_at', '<', olderThan)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['pending', 'processing']), eb('updated_at', '<', olderThan)]),
+          eb.and([eb('status', '=', 'processing'), eb('lease_expires_at', '<=', sql<Date>`now()`)]),
+        ]),
+      )
       .orderBy('id')
       .limit(limit);
     if (afterId) query = query.where('id', '>', afterId);

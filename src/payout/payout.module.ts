@@ -19,11 +19,9 @@ import { ReconcilerService } from './reconciler.service';
 function createPaymentProvider(config: AppConfig): PaymentProvider {
   switch (config.payouts.provider.kind) {
     case 'simulated': {
-      // Its own pool (opened lazily): the simulated provider stands for an outside system.
-      const db = createDatabase({
-        url: config.database.url,
-        poolSize: config.concurrencyFor('payouts') + 1,
-      });
+      // Its own small pool (opened lazily): it stands for an outside system, and holds a
+      // connection only for its own short statements, never while a call waits.
+      const db = createDatabase({ url: config.database.url, poolSize: 4 });
       return new SimulatedPaymentProvider(db, config.payouts.provider);
     }
   }

@@ -1,8 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { Job } from 'bull';
-import { JobData, JobHandler, JobLike, JobName, QueueName, QueueProcessor } from '../queue';
+import {
+  JobData,
+  JobHandler,
+  JobLike,
+  JobName,
+  PermanentJobError,
+  QueueName,
+  QueueProcessor,
+} from '../queue';
 import { CycleSummary, PayoutCycleService, PayPayeeResult } from './payout-cycle.service';
-import { PayoutProcessingService, ProcessingOutcome } from './payout-processing.service';
+import {
+  PayoutProcessingService,
+  ProcessingOutcome,
+  RetryPayoutError,
+} from './payout-processing.service';
+
+const REPAY_HINT =
+  "Its amount is back in the payee's balance: pay it again with POST /payees/:id/pay or the next cycle";
 import { ReconcilerService, ReconcileSummary } from './reconciler.service';
 
 /** Hands each payouts job to its service; the rules live there. */
@@ -29,12 +44,38 @@ export class PayoutProcessor {
     return this.cycle.payPayee(job.data.payeeId, creatorJob(job));
   }
 
+  /**
+   * A payout that ends failed, or is left for the reconciler, fails its job too: the operator
+   * sees it among the failed jobs, with the reason (docs/payouts.md says how to pay it again).
+   * A payout another worker holds is retried by Bull once that worker's lease had time to end.
+   */
   @JobHandler(JobName.PayoutProcess)
-  handleProcess(job: Job<JobData<JobName.PayoutProcess>>): Promise<ProcessingOutcome> {
-    return this.processing.process(job.data.payoutId, {
+  async handleProcess(job: Job<JobData<JobName.PayoutProcess>>): Promise<ProcessingOutcome> {
+    const { payoutId } = job.data;
+    const result = await this.processing.process(payoutId, {
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
     });
+    switch (result.outcome) {
+      case 'busy':
+        throw new RetryPayoutError(
+          `Payout ${payoutId} is held by ${result.leaseOwner}: retried later`,
+        );
+      case 'failed':
+        throw new PermanentJobError(`Payout ${payoutId} failed: ${result.reason}. ${REPAY_HINT}`);
+      case 'skipped':
+        if (result.status === 'failed') {
+          throw new PermanentJobError(`Payout ${payoutId} had already failed. ${REPAY_HINT}`);
+        }
+        return result;
+      case 'left-processing':
+        throw new PermanentJobError(
+          `Payout ${payoutId} left processing: ${result.reason}. The money may have moved: the ` +
+            'reconciler asks the provider and settles it; retrying this job is safe (same idempotency key).',
+        );
+      default:
+        return result;
+    }
   }
 
   @JobHandler(JobName.PayoutReconcile)

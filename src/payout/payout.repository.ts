@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { Database, DatabaseSchema, Payout, PayoutStatus } from '../database';
 
@@ -15,6 +15,12 @@ export interface Transition {
   lastError?: string | null;
   /** Gives the amount back to the payee's balance (at most once per payout: unique index). */
   reverseDebit?: boolean;
+  /** Fencing: applies only while the payout's lease_token is this one (the claim's). */
+  leaseToken?: string;
+  /** Ends the lease (any change out of processing ends it too). */
+  releaseLease?: boolean;
+  /** Sets the sticky "money may have moved" mark. */
+  markOutcomeUnknown?: boolean;
   detail: string;
   correlationId: string | null;
 }
@@ -28,7 +34,21 @@ export interface PayoutWithPayee extends Payout {
   payee_email: string;
 }
 
-export type LockResult<T> = { acquired: true; value: T } | { acquired: false };
+export interface LeaseRequest {
+  /** This worker (`host:pid:random`), recorded on the payout while it holds the lease. */
+  owner: string;
+  durationMs: number;
+  detail: string;
+  correlationId: string | null;
+}
+
+export interface Claim {
+  payout: PayoutWithPayee;
+  /** The fencing token: the attempt's finishing transition must present it. */
+  token: string;
+  /** The owner of the lapsed lease this claim took over, or null. */
+  takenOverFrom: string | null;
+}
 
 /**
  * The payout state machine's storage: conditional transitions, each in one transaction with its
@@ -36,61 +56,70 @@ export type LockResult<T> = { acquired: true; value: T } | { acquired: false };
  */
 @Injectable()
 export class PayoutRepository {
-  private readonly logger = new Logger(PayoutRepository.name);
-
   constructor(@Inject(Database) private readonly db: Kysely<DatabaseSchema>) {}
 
   findById(id: string): Promise<Payout | undefined> {
     return this.db.selectFrom('payouts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  findWithPayee(id: string): Promise<PayoutWithPayee | undefined> {
-    return this.db
-      .selectFrom('payouts')
-      .innerJoin('payees', 'payees.id', 'payouts.payee_id')
-      .selectAll('payouts')
-      .select(['payees.name as payee_name', 'payees.email as payee_email'])
-      .where('payouts.id', '=', id)
-      .executeTakeFirst();
-  }
-
   /**
-   * Runs fn while holding a PostgreSQL advisory lock on this payout, on one dedicated connection
-   * (fn gets a repository bound to it). Only one worker at a time calls the provider for a
-   * payout; the lock needs no expiry to configure: if the worker process dies, PostgreSQL ends
-   * its session and the lock is gone, so the next attempt can take over at once.
+   * Claims the payout for one attempt: pending or processing, and no live lease, becomes
+   * processing with a lease (owner, expiry, a new fencing token) and one more attempt, in one
+   * statement with its history row. Taking over a lapsed lease marks the payout "money may have
+   * moved": the previous holder may have called the provider. Returns undefined when the payout
+   * is finished or another worker's lease is live (see `findById` for which).
    */
-  async withProcessingLock<T>(
-    payoutId: string,
-    fn: (locked: PayoutRepository) => Promise<T>,
-  ): Promise<LockResult<T>> {
-    return this.db.connection().execute(async (connection) => {
-      const key = sql`hashtextextended(${payoutId}, 0)`;
-      const { rows } = await sql<{
-        acquired: boolean;
-      }>`SELECT pg_try_advisory_lock(${key}) AS acquired`.execute(connection);
-      if (!rows[0]?.acquired) return { acquired: false };
-      try {
-        return { acquired: true, value: await fn(new PayoutRepository(connection)) };
-      } finally {
-        await sql`SELECT pg_advisory_unlock(${key})`.execute(connection).catch((error: Error) => {
-          // A broken connection has lost its session, and with it the lock.
-          this.logger.warn(`Releasing the lock of payout ${payoutId} failed: ${error.message}`);
-        });
-      }
-    });
+  async claim(id: string, lease: LeaseRequest): Promise<Claim | undefined> {
+    const { rows } = await sql<
+      PayoutWithPayee & { previous_owner: string | null; previous_status: PayoutStatus }
+    >`
+      WITH current AS (
+        SELECT id, status, lease_owner FROM payouts WHERE id = ${id} FOR UPDATE
+      ), updated AS (
+        UPDATE payouts p SET
+          status = 'processing',
+          attempts = p.attempts + 1,
+          processing_started_at = coalesce(p.processing_started_at, now()),
+          updated_at = now(),
+          lease_owner = ${lease.owner},
+          lease_expires_at = now() + ${lease.durationMs} * interval '1 millisecond',
+          lease_token = p.lease_token + 1,
+          outcome_unknown_at = CASE WHEN c.lease_owner IS NOT NULL
+                                    THEN coalesce(p.outcome_unknown_at, now())
+                                    ELSE p.outcome_unknown_at END
+        FROM current c
+        WHERE p.id = c.id AND c.status IN ('pending', 'processing')
+          AND (p.lease_expires_at IS NULL OR p.lease_expires_at <= now())
+        RETURNING p.*, c.status AS previous_status, c.lease_owner AS previous_owner
+      ), event AS (
+        INSERT INTO payout_events (payout_id, from_status, to_status, detail, correlation_id)
+        SELECT id, previous_status, 'processing',
+               ${lease.detail} || CASE WHEN previous_owner IS NULL THEN ''
+                 ELSE ' (taken over from ' || previous_owner || ', whose lease lapsed)' END,
+               ${lease.correlationId}
+        FROM updated
+      )
+      SELECT updated.*, payees.name AS payee_name, payees.email AS payee_email
+      FROM updated JOIN payees ON payees.id = updated.payee_id
+    `.execute(this.db);
+    const row = rows[0];
+    if (!row) return undefined;
+    const { previous_owner: previousOwner, previous_status: _, ...payout } = row;
+    return { payout, token: String(payout.lease_token), takenOverFrom: previousOwner };
   }
 
   /**
-   * Applies a transition if the payout is in one of `from`, with its history row and (for
-   * failed/cancelled) its reversal, in ONE statement: the row is locked (FOR UPDATE in the first
+   * Applies a transition if the payout is in one of `from` (and, when given, still under the
+   * same lease token), with its history row and (for failed/cancelled) its reversal, in ONE
+   * statement: the row is locked (FOR UPDATE in the first
    * CTE, which sees the latest committed status), so a concurrent transition waits and then
    * finds the new status. A reversal is at most once per payout (unique (payout_id, kind)).
    */
   async transition(id: string, change: Transition): Promise<TransitionResult> {
+    const release = sql`${(change.releaseLease ?? false) || change.to !== 'processing'}::boolean`;
     const { rows } = await sql<Payout & { previous_status: PayoutStatus | null; changed: boolean }>`
       WITH current AS (
-        SELECT id, status FROM payouts WHERE id = ${id} FOR UPDATE
+        SELECT id, status, lease_token FROM payouts WHERE id = ${id} FOR UPDATE
       ), updated AS (
         UPDATE payouts p SET
           status = ${change.to},
@@ -102,9 +131,15 @@ export class PayoutRepository {
           finished_at = CASE WHEN ${change.finish ?? false}::boolean THEN now() ELSE p.finished_at END,
           provider_reference = coalesce(${change.providerReference ?? null}::text, p.provider_reference),
           last_error = CASE WHEN ${change.lastError !== undefined}::boolean
-                            THEN ${change.lastError ?? null}::text ELSE p.last_error END
+                            THEN ${change.lastError ?? null}::text ELSE p.last_error END,
+          lease_owner = CASE WHEN ${release} THEN NULL ELSE p.lease_owner END,
+          lease_expires_at = CASE WHEN ${release} THEN NULL ELSE p.lease_expires_at END,
+          outcome_unknown_at = CASE WHEN ${change.markOutcomeUnknown ?? false}::boolean
+                                    THEN coalesce(p.outcome_unknown_at, now())
+                                    ELSE p.outcome_unknown_at END
         FROM current c
         WHERE p.id = c.id AND c.status = ANY(${[...change.from]}::text[])
+          AND (${change.leaseToken ?? null}::bigint IS NULL OR c.lease_token = ${change.leaseToken ?? null}::bigint)
         RETURNING p.*, c.status AS previous_status
       ), event AS (
         INSERT INTO payout_events (payout_id, from_status, to_status, detail, correlation_id)

@@ -1,27 +1,34 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
+import { Payout } from '../database';
 import { JobName, JobProducer, QueueName } from '../queue';
+import { PayoutProcessingService } from './payout-processing.service';
 import { PayoutQueryRepository } from './payout-query.repository';
 import { PayoutRepository } from './payout.repository';
 
 export interface ReconcileSummary {
   stuck: number;
   requeued: number;
+  /** Settled by asking the provider (paid or declined under the payout's key). */
+  resolved: number;
   /** Stuck in PostgreSQL but their job is still waiting, delayed or active: left alone. */
   stillQueued: number;
 }
 
 /** Job states in which Bull will still run the job by itself. */
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'paused']);
+const QUEUED_STATES = new Set(['waiting', 'delayed', 'paused']);
 const PAGE_SIZE = 500;
 
 /**
- * PostgreSQL is the source of truth, Redis only carries work: a payout `pending` or `processing`
- * for longer than PAYOUT_STUCK_AFTER without a live job (lost from Redis, a crash between the
- * commit and the enqueue, retries exhausted with an unknown outcome) gets a new job. Bull ignores
- * add() with the ID of a job it still holds, even a finished one, so that job is removed first;
- * the processor makes a duplicate run harmless anyway.
+ * PostgreSQL is the source of truth, Redis only carries work. A payout `pending` or `processing`
+ * for longer than PAYOUT_STUCK_AFTER, or whose lease lapsed, is looked at:
+ *   - money may have moved (an unknown outcome, a lapsed lease): the provider is asked first
+ *     (lookup by the payout's key); paid or declined settles it, "not found" gets a new job;
+ *   - otherwise, without a job Bull will still run (lost from Redis, a crash between commit and
+ *     enqueue, retries exhausted), it gets a new job. Bull ignores add() with the ID of a job it
+ *     still holds, even a finished one, so that job is removed first.
+ * The processor makes a duplicate run harmless anyway.
  */
 @Injectable()
 export class ReconcilerService {
@@ -30,49 +37,71 @@ export class ReconcilerService {
   constructor(
     private readonly query: PayoutQueryRepository,
     private readonly payouts: PayoutRepository,
+    private readonly processing: PayoutProcessingService,
     private readonly producer: JobProducer,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
   ) {}
 
   async reconcile(): Promise<ReconcileSummary> {
-    const summary: ReconcileSummary = { stuck: 0, requeued: 0, stillQueued: 0 };
+    const summary: ReconcileSummary = { stuck: 0, requeued: 0, resolved: 0, stillQueued: 0 };
     const olderThan = new Date(Date.now() - this.config.payouts.stuckAfterMs);
-    const queue = this.producer.queue(QueueName.Payouts);
     let afterId: string | undefined;
     for (;;) {
       const stuck = await this.query.findStuck(olderThan, afterId, PAGE_SIZE);
       if (stuck.length === 0) break;
       afterId = stuck[stuck.length - 1].id;
       summary.stuck += stuck.length;
-      for (const payout of stuck) {
-        const job = await queue.getJob(payout.id);
-        const state = job ? await job.getState() : 'missing';
-        if (LIVE_STATES.has(state)) {
-          summary.stillQueued += 1;
-          continue;
-        }
-        // A finished job keeps its ID reserved: remove it, or add() would silently do nothing.
-        if (job) await job.remove();
-        await this.producer.enqueue(
-          JobName.PayoutProcess,
-          { payoutId: payout.id },
-          { jobId: payout.id },
-        );
-        await this.payouts.note(
-          payout.id,
-          payout.status,
-          `re-enqueued by the reconciler (job ${state === 'missing' ? 'missing from Redis' : state})`,
-          this.correlation.id ?? null,
-        );
-        summary.requeued += 1;
-      }
+      for (const payout of stuck) await this.reconcileOne(payout, summary);
     }
     if (summary.stuck > 0) {
       this.logger.log(
-        `Reconciler: ${summary.stuck} stuck payouts, ${summary.requeued} re-enqueued, ${summary.stillQueued} still queued`,
+        `Reconciler: ${summary.stuck} stuck payouts, ${summary.resolved} settled by lookup, ` +
+          `${summary.requeued} re-enqueued, ${summary.stillQueued} still queued`,
       );
     }
     return summary;
+  }
+
+  private async reconcileOne(payout: Payout, summary: ReconcileSummary): Promise<void> {
+    const queue = this.producer.queue(QueueName.Payouts);
+    const job = await queue.getJob(payout.id);
+    const state = job ? await job.getState() : 'missing';
+    if (QUEUED_STATES.has(state)) {
+      summary.stillQueued += 1;
+      return;
+    }
+    const leaseLapsed =
+      payout.lease_expires_at !== null && new Date(payout.lease_expires_at) <= new Date();
+    if (state === 'active' && !leaseLapsed) {
+      summary.stillQueued += 1; // a live worker is on it
+      return;
+    }
+    if (payout.outcome_unknown_at !== null || leaseLapsed) {
+      const result = await this.processing.resolveByLookup(payout.id);
+      if (result.outcome === 'paid' || result.outcome === 'failed') {
+        summary.resolved += 1;
+        return;
+      }
+      // An active job whose holder froze comes back through Bull's stalled check by itself.
+      if (result.outcome !== 'retry' || state === 'active') {
+        summary.stillQueued += 1;
+        return;
+      }
+    }
+    // A finished job keeps its ID reserved: remove it, or add() would silently do nothing.
+    if (job) await job.remove();
+    await this.producer.enqueue(
+      JobName.PayoutProcess,
+      { payoutId: payout.id },
+      { jobId: payout.id },
+    );
+    await this.payouts.note(
+      payout.id,
+      payout.status,
+      `re-enqueued by the reconciler (job ${state === 'missing' ? 'missing from Redis' : state})`,
+      this.correlation.id ?? null,
+    );
+    summary.requeued += 1;
   }
 }

@@ -190,15 +190,18 @@ describe('Payouts: exactly-once processing (real PostgreSQL + Redis)', () => {
     );
     expect(eventCorrelations).toEqual([{ correlation_id: 'corr-final-failure' }]);
 
-    // Running the finished job again neither gives the balance back twice nor notifies twice.
+    // The job fails with the payout's reason, where operators look, and says how to pay again.
     const queue = worker.queue(QueueName.Payouts);
-    await finishedJob(queue, payoutId);
-    await (await queue.getJob(payoutId))?.remove();
+    const failedJob = await finishedJob(queue, payoutId);
+    expect(await failedJob.getState()).toBe('failed');
+    expect(failedJob.failedReason).toMatch(
+      /failed: gave up after 2 attempts.*POST \/payees\/:id\/pay/,
+    );
+
+    // Running it again neither gives the balance back twice nor notifies twice: it refuses.
+    await failedJob.remove();
     await producer.enqueue(JobName.PayoutProcess, { payoutId }, { jobId: payoutId });
-    expect((await finishedJob(queue, payoutId)).returnvalue).toEqual({
-      outcome: 'skipped',
-      status: 'failed',
-    });
+    expect((await finishedJob(queue, payoutId)).failedReason).toMatch(/had already failed/);
     expect(await moneyInvariantViolations(db)).toEqual([]);
     const notifications = await query<{ status: string; attempts: number }>(
       db,

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import {
   appsOnTestRedis,
@@ -22,7 +21,7 @@ jest.setTimeout(60_000);
 describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
   const { boot } = appsOnTestRedis();
 
-  it('the reconciler re-enqueues a payout whose job was lost from Redis, and one whose job already finished', async () => {
+  it('the reconciler re-enqueues a payout whose job was lost from Redis, and one whose holder died', async () => {
     const db = await createTestDatabase();
     const api = await boot('api', db);
     const [lostPayee, finishedPayee] = await createPayees(db, [
@@ -41,38 +40,45 @@ describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
     const queue = api.queue(QueueName.Payouts);
     await (await queue.getJob(lost.id))?.remove(); // lost from Redis
 
-    // Another session holds the second payout's lock: its job completes as "busy" and the
-    // payout stays pending with a finished job, whose ID Bull would refuse to reuse.
-    const holder = new Client({ connectionString: db });
-    await holder.connect();
-    try {
-      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [finished.id]);
-      const worker = await boot('worker', db, sameQueues(api));
-      expect((await finishedJob(queue, finished.id)).returnvalue).toEqual({ outcome: 'busy' });
-      await holder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [finished.id]);
+    // Another worker (on a host we cannot see) holds a live lease on the second payout: its job
+    // answers "busy" until its attempts run out and fails, leaving the payout processing.
+    await query(
+      db,
+      `UPDATE payouts SET status = 'processing', lease_owner = 'other-host:1:abc',
+         lease_expires_at = now() + interval '1 hour' WHERE id = $1`,
+      [finished.id],
+    );
+    const worker = await boot('worker', db, sameQueues(api));
+    expect((await finishedJob(queue, finished.id)).failedReason).toMatch(
+      /held by other-host:1:abc/,
+    );
 
-      // Nothing moves them until they are older than PAYOUT_STUCK_AFTER (10 minutes by default).
-      const early = await worker
-        .get(JobProducer)
-        .enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
-      expect((await finishedJob(queue, String(early.id))).returnvalue).toMatchObject({
-        requeued: 0,
-      });
-      await query(db, "UPDATE payouts SET updated_at = now() - interval '1 hour'");
+    // Nothing moves them while they are younger than PAYOUT_STUCK_AFTER and the lease is live.
+    const early = await worker
+      .get(JobProducer)
+      .enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
+    expect((await finishedJob(queue, String(early.id))).returnvalue).toMatchObject({
+      stuck: 0,
+      requeued: 0,
+    });
 
-      const run = await worker
-        .get(JobProducer)
-        .enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
-      expect((await finishedJob(queue, String(run.id))).returnvalue).toEqual({
-        stuck: 2,
-        requeued: 2,
-        stillQueued: 0,
-      });
-      await waitForStatus(db, lost.id, 'paid');
-      await waitForStatus(db, finished.id, 'paid');
-    } finally {
-      await holder.end();
-    }
+    // That host dies: its lease lapses. The lost payout is old enough by now, too.
+    await query(
+      db,
+      `UPDATE payouts SET updated_at = now() - interval '1 hour',
+         lease_expires_at = CASE WHEN lease_owner IS NULL THEN NULL ELSE now() - interval '1 second' END`,
+    );
+    const run = await worker
+      .get(JobProducer)
+      .enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
+    expect((await finishedJob(queue, String(run.id))).returnvalue).toEqual({
+      stuck: 2,
+      requeued: 2,
+      resolved: 0,
+      stillQueued: 0,
+    });
+    await waitForStatus(db, lost.id, 'paid');
+    await waitForStatus(db, finished.id, 'paid');
     const notes = await query<{ detail: string }>(
       db,
       "SELECT detail FROM payout_events WHERE detail LIKE 're-enqueued%' ORDER BY payout_id = $1 DESC",
@@ -80,7 +86,7 @@ describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
     );
     expect(notes.map((n) => n.detail)).toEqual([
       're-enqueued by the reconciler (job missing from Redis)',
-      're-enqueued by the reconciler (job completed)',
+      're-enqueued by the reconciler (job failed)',
     ]);
     expect(await moneyInvariantViolations(db)).toEqual([]);
   });

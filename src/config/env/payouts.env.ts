@@ -26,6 +26,33 @@ export class PayoutsEnv {
   @EnvInt(0, 100)
   PROVIDER_FAIL_FIRST_ATTEMPTS = 0;
 
+  /** Simulated provider: share of calls whose charge is made but whose answer is lost (the caller sees a network error), 0 to 1. */
+  @EnvNumber(0, 1)
+  PROVIDER_LOST_RESPONSE_RATE = 0;
+
+  /** Simulated provider: share of calls answered HTTP 500 after the charge was made, 0 to 1. */
+  @EnvNumber(0, 1)
+  PROVIDER_ERROR_AFTER_COMMIT_RATE = 0;
+
+  /** Simulated provider: share of calls that hang until the caller gives up (half of them after charging), 0 to 1. */
+  @EnvNumber(0, 1)
+  PROVIDER_HANG_RATE = 0;
+
+  /** Simulated provider: calls per second over all workers, answered 429 past it before any idempotency check; 0 = no limit. */
+  @EnvInt(0, 1_000_000)
+  PROVIDER_RATE_LIMIT = 0;
+
+  /** Deadline of one provider call: it is aborted then, and its outcome counts as unknown. */
+  @EnvDuration(100)
+  PROVIDER_TIMEOUT = 30_000;
+
+  /**
+   * How long a worker's claim on a payout lasts. Past it, another attempt or the reconciler takes
+   * the payout over (with the same idempotency key). Must exceed PROVIDER_TIMEOUT.
+   */
+  @EnvDuration(1_000)
+  PAYOUT_LEASE = 60_000;
+
   /** The reconciler re-enqueues payouts still pending or processing this long after their last change. */
   @EnvDuration(1_000)
   PAYOUT_STUCK_AFTER = 600_000;
