@@ -228,11 +228,10 @@ export class AppConfig {
     if (this.queue.jobTimeoutMs < 1_000) {
       warnings.push(`JOB_TIMEOUT is ${this.queue.jobTimeoutMs} ms: most jobs will time out.`);
     }
-    const held = this.concurrencyFor('payouts') + this.concurrencyFor('notifications');
-    if (this.role !== 'api' && this.database.poolSize < held + 2) {
+    if (this.role !== 'api' && this.queue.jobTimeoutMs <= this.payouts.providerTimeoutMs) {
       warnings.push(
-        `DATABASE_POOL_SIZE (${this.database.poolSize}) is below the payouts + notifications ` +
-          `concurrency (${held}) + 2: jobs will wait for connections and time out. Raise it.`,
+        `JOB_TIMEOUT (${this.queue.jobTimeoutMs} ms) does not exceed PROVIDER_TIMEOUT ` +
+          `(${this.payouts.providerTimeoutMs} ms): Bull will fail payout attempts whose call is still running.`,
       );
     }
     if (this.isProduction && this.payouts.provider.kind === 'simulated') {

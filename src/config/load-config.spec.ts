@@ -113,6 +113,10 @@ describe('loadConfig', () => {
       PROVIDER_LATENCY: '2s',
       PROVIDER_TRANSIENT_FAILURE_RATE: '0.25',
       PROVIDER_FAIL_FIRST_ATTEMPTS: '2',
+      PROVIDER_HANG_RATE: '0.1',
+      PROVIDER_RATE_LIMIT: '50',
+      PROVIDER_TIMEOUT: '10s',
+      PAYOUT_LEASE: '15s',
       PAYOUT_STUCK_AFTER: '15m',
       SMTP_URL: 'smtp://user:pw@mail.example.test:587',
       NOTIFICATION_FROM: 'Payouts <payouts@example.test>',
@@ -126,7 +130,13 @@ describe('loadConfig', () => {
         transientFailureRate: 0.25,
         permanentFailureRate: 0,
         failFirstAttempts: 2,
+        lostResponseRate: 0,
+        errorAfterCommitRate: 0,
+        hangRate: 0.1,
+        rateLimitPerSecond: 50,
       },
+      providerTimeoutMs: 10_000,
+      leaseMs: 15_000,
       stuckAfterMs: 900_000,
       cycleBatchSize: 1_000,
     });
@@ -144,10 +154,16 @@ describe('loadConfig', () => {
         PROVIDER_PERMANENT_FAILURE_RATE: '0.5',
       }),
     ).toContain(
-      'PROVIDER_PERMANENT_FAILURE_RATE: plus PROVIDER_TRANSIENT_FAILURE_RATE must not exceed 1',
+      'PROVIDER_PERMANENT_FAILURE_RATE: plus PROVIDER_TRANSIENT_FAILURE_RATE, PROVIDER_LOST_RESPONSE_RATE',
     );
     expect(problemsOf({ QUEUE_LOCK_DURATION: '5s', QUEUE_STALLED_INTERVAL: '10s' })).toContain(
       'QUEUE_STALLED_INTERVAL: must not exceed QUEUE_LOCK_DURATION (5000 ms)',
+    );
+  });
+
+  it('refuses a payout lease that does not outlast the provider call', () => {
+    expect(problemsOf({ PROVIDER_TIMEOUT: '30s', PAYOUT_LEASE: '20s' })).toContain(
+      'PAYOUT_LEASE: must exceed PROVIDER_TIMEOUT (30000 ms)',
     );
   });
 
@@ -157,13 +173,13 @@ describe('loadConfig', () => {
     expect(message).not.toContain('mailpass');
   });
 
-  it('warns about a pool too small for the jobs that hold connections, and a simulated provider in production', () => {
-    expect(loadConfig({ DATABASE_POOL_SIZE: '8' }).warnings().join('\n')).toContain(
-      'DATABASE_POOL_SIZE (8) is below the payouts + notifications concurrency (10) + 2',
-    );
+  it('warns about a job timeout that would cut provider calls, and a simulated provider in production', () => {
     expect(
-      loadConfig({ DATABASE_POOL_SIZE: '8', APP_ROLE: 'api' }).warnings().join('\n'),
-    ).not.toContain('DATABASE_POOL_SIZE');
+      loadConfig({ JOB_TIMEOUT: '10s', PROVIDER_TIMEOUT: '30s' }).warnings().join('\n'),
+    ).toContain('JOB_TIMEOUT (10000 ms) does not exceed PROVIDER_TIMEOUT (30000 ms)');
+    expect(loadConfig({ JOB_TIMEOUT: '10s', APP_ROLE: 'api' }).warnings().join('\n')).not.toContain(
+      'JOB_TIMEOUT',
+    );
     const production = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) });
     expect(production.warnings().join('\n')).toContain(
       'PAYMENT_PROVIDER is "simulated" in production',

@@ -191,7 +191,7 @@ describe('PayoutProcessingService', () => {
       detail: '',
       correlationId: null,
     });
-    await expect(service.process(store.payout.id, first)).resolves.toEqual({
+    await expect(service.process(store.payout.id, first)).resolves.toMatchObject({
       outcome: 'busy',
       leaseOwner: 'other',
     });

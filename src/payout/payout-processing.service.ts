@@ -26,7 +26,7 @@ export type ProcessingOutcome =
   | { outcome: 'failed'; reason: string }
   | { outcome: 'skipped'; status: PayoutStatus | 'missing' }
   /** Another worker's lease is live: it is working on this payout now. */
-  | { outcome: 'busy'; leaseOwner: string | null }
+  | { outcome: 'busy'; leaseOwner: string | null; leaseEndsInMs: number }
   | { outcome: 'left-processing'; reason: string }
   /** This worker's lease was taken over while it called the provider: its finish was refused. */
   | { outcome: 'stale'; reason: string };
@@ -136,7 +136,12 @@ export class PayoutProcessingService {
       }
       return { outcome: 'skipped', status: payout.status };
     }
-    return { outcome: 'busy', leaseOwner: payout.lease_owner };
+    const leaseEnd = payout.lease_expires_at ? new Date(payout.lease_expires_at).getTime() : 0;
+    return {
+      outcome: 'busy',
+      leaseOwner: payout.lease_owner,
+      leaseEndsInMs: Math.max(0, leaseEnd - Date.now()),
+    };
   }
 
   /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */

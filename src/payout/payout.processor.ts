@@ -8,13 +8,13 @@ import {
   PermanentJobError,
   QueueName,
   QueueProcessor,
+  RetryLaterError,
 } from '../queue';
 import { CycleSummary, PayoutCycleService, PayPayeeResult } from './payout-cycle.service';
-import {
-  PayoutProcessingService,
-  ProcessingOutcome,
-  RetryPayoutError,
-} from './payout-processing.service';
+import { PayoutProcessingService, ProcessingOutcome } from './payout-processing.service';
+
+/** Clocks of PostgreSQL and the worker differ a little: retry a busy payout just after its lease. */
+const LEASE_MARGIN_MS = 250;
 
 const REPAY_HINT =
   "Its amount is back in the payee's balance: pay it again with POST /payees/:id/pay or the next cycle";
@@ -58,8 +58,10 @@ export class PayoutProcessor {
     });
     switch (result.outcome) {
       case 'busy':
-        throw new RetryPayoutError(
-          `Payout ${payoutId} is held by ${result.leaseOwner}: retried later`,
+        // Again just after that lease ends: at once if its holder finished, a take-over if it died.
+        throw new RetryLaterError(
+          `Payout ${payoutId} is held by ${result.leaseOwner}: retried when its lease ends`,
+          result.leaseEndsInMs + LEASE_MARGIN_MS,
         );
       case 'failed':
         throw new PermanentJobError(`Payout ${payoutId} failed: ${result.reason}. ${REPAY_HINT}`);

@@ -67,12 +67,14 @@ export class ReconcilerService {
     const queue = this.producer.queue(QueueName.Payouts);
     const job = await queue.getJob(payout.id);
     const state = job ? await job.getState() : 'missing';
+    const leaseLapsed =
+      payout.lease_expires_at !== null && new Date(payout.lease_expires_at) <= new Date();
     if (QUEUED_STATES.has(state)) {
+      // A job waiting for a lease that has now lapsed need not wait any longer.
+      if (state === 'delayed' && leaseLapsed) await job?.promote();
       summary.stillQueued += 1;
       return;
     }
-    const leaseLapsed =
-      payout.lease_expires_at !== null && new Date(payout.lease_expires_at) <= new Date();
     if (state === 'active' && !leaseLapsed) {
       summary.stillQueued += 1; // a live worker is on it
       return;

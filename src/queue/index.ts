@@ -7,5 +7,6 @@ export { QueueRegistry } from './queue-registry';
 export { QueueModule } from './queue.module';
 export { QueueProcessor, JobHandler } from './worker/job-handler.decorators';
 export { PermanentJobError } from './worker/permanent-job-error';
+export { RetryLaterError } from './worker/retry-later-error';
 export { QueueWorkerModule } from './worker/queue-worker.module';
 export { JobDispatcher, JobRunHook, InlineRun } from './worker/job-dispatcher';

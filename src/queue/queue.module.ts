@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
+import { BACKOFF_STRATEGY, backoffDelay } from './worker/retry-later-error';
 import { defaultJobOptions } from './queue.options';
 import { QueueLifecycle } from './queue-lifecycle';
 import { QUEUE_NAMES } from './queue-names';
@@ -29,6 +30,7 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
           stalledInterval: config.queue.stalledIntervalMs,
           // Payout processing is idempotent, so a job may safely stall (and rerun) a few times.
           maxStalledCount: 3,
+          backoffStrategies: { [BACKOFF_STRATEGY]: backoffDelay },
         },
       }),
     }),

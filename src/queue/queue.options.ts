@@ -1,5 +1,6 @@
 import { JobOptions } from 'bull';
 import { AppConfig } from '../config';
+import { BACKOFF_STRATEGY } from './worker/retry-later-error';
 
 /** Default options of every job, from config; a job's contract may override some of them. */
 export function defaultJobOptions(config: AppConfig): JobOptions {
@@ -7,7 +8,11 @@ export function defaultJobOptions(config: AppConfig): JobOptions {
     config.queue;
   return {
     attempts,
-    backoff: { type: 'exponential', delay: backoffDelayMs },
+    // Exponential from backoffDelayMs, unless the handler's RetryLaterError says when.
+    backoff: {
+      type: BACKOFF_STRATEGY,
+      options: { delay: backoffDelayMs },
+    } as JobOptions['backoff'],
     timeout: jobTimeoutMs,
     removeOnComplete: completedRetention,
     // Bull counts age in seconds; the scheduled cleanup also trims what this misses.

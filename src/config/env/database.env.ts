@@ -7,8 +7,8 @@ export class DatabaseEnv {
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payouts';
 
   /**
-   * Connections in each process's pool. A payout job holds one for its whole run (its advisory
-   * lock), a notification job for its SMTP exchange: keep it above those two concurrencies.
+   * Connections in each process's pool. Jobs hold one only for each short statement (a payout
+   * holds none while the provider is called), so a few serve any concurrency (docs/deployment.md).
    */
   @EnvInt(1, 200)
   DATABASE_POOL_SIZE = 20;
