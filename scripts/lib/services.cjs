@@ -342,16 +342,9 @@ function pgbouncerBinary() {
  * pooling mode (a server connection is lent for one transaction, as most production PostgreSQL
  * is fronted). Every database of that server is reachable through it under the same name.
  * Auth is trust, like the throwaway cluster behind it; the user list names the URL's user.
- * Stopped with stop(); it never outlives the process that started it unless `detached`.
+ * Stopped with stop() (the test teardown does).
  */
-async function startPgBouncer({
-  dir,
-  postgresUrl,
-  port,
-  poolSize = 20,
-  maxClientConn = 1000,
-  detached = false,
-}) {
+async function startPgBouncer({ dir, postgresUrl, port, poolSize = 20, maxClientConn = 1000 }) {
   const binary = pgbouncerBinary();
   port = port ?? (await freePort());
   const server = new URL(postgresUrl);
@@ -391,10 +384,9 @@ async function startPgBouncer({
     execFileSync('chown', ['-R', 'postgres', dir]);
   }
   const args = [...(isRoot() ? ['-u', 'postgres'] : []), configFile];
-  const child = spawn(binary, args, { detached, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  if (detached) child.unref();
   const url = new URL(postgresUrl);
   url.hostname = '127.0.0.1';
   url.port = String(port);
@@ -417,9 +409,12 @@ async function startPgBouncer({
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      // SIGINT: PgBouncer's immediate shutdown (SIGTERM waits for every client to leave).
-      child.kill('SIGINT');
+      // SIGTERM is an immediate shutdown up to PgBouncer 1.22 (Debian 12 has 1.18); from 1.23 on
+      // it waits for the clients to leave, so a client still connected gets a few seconds.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
