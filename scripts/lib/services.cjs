@@ -206,9 +206,8 @@ function postgresBinDir() {
   return dir;
 }
 
-/** PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user. */
-function asServerUser(command, args, options = {}) {
-  if (!isRoot()) return execFileSync(command, args, { stdio: 'pipe', ...options });
+/** The `postgres` system user, created when missing (root only). */
+function ensureServerUser() {
   if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
     execFileSync('useradd', [
       '--system',
@@ -218,6 +217,12 @@ function asServerUser(command, args, options = {}) {
       'postgres',
     ]);
   }
+}
+
+/** PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user. */
+function asServerUser(command, args, options = {}) {
+  if (!isRoot()) return execFileSync(command, args, { stdio: 'pipe', ...options });
+  ensureServerUser();
   return execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], {
     stdio: 'pipe',
     ...options,
@@ -230,6 +235,18 @@ function serverUserCanUse(dir) {
   return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dir]).status === 0;
 }
 
+/** `dir`, or a folder under the temp dir when the postgres user cannot reach `dir` (root only). */
+function serverUserDir(dir, tag, what) {
+  if (serverUserCanUse(dir)) return dir;
+  // The repository sits where the postgres user cannot reach (for example under /root).
+  const fallback = path.join(
+    os.tmpdir(),
+    `payouts-jobs-${tag}-${Buffer.from(dir).toString('hex').slice(-24)}`,
+  );
+  log(`the postgres user cannot reach ${dir}; keeping ${what} in ${fallback}`);
+  return fallback;
+}
+
 /**
  * Starts (creating it on first use) a PostgreSQL cluster in `dir`, on loopback, trust auth,
  * superuser `postgres`. `fast` trades durability for speed (tests only).
@@ -237,15 +254,7 @@ function serverUserCanUse(dir) {
 async function startPostgres({ dir, port, fast = false }) {
   const bin = postgresBinDir();
   port = port ?? (await freePort());
-  if (!serverUserCanUse(dir)) {
-    // The repository sits where the postgres user cannot reach (for example under /root).
-    const fallback = path.join(
-      os.tmpdir(),
-      `payouts-jobs-pg-${Buffer.from(dir).toString('hex').slice(-24)}`,
-    );
-    log(`the postgres user cannot reach ${dir}; keeping the cluster in ${fallback}`);
-    dir = fallback;
-  }
+  dir = serverUserDir(dir, 'pg', 'the cluster');
   fs.mkdirSync(dir, { recursive: true });
   if (isRoot()) execFileSync('chown', ['-R', 'postgres', dir]);
   fs.chmodSync(dir, 0o700);
@@ -314,6 +323,102 @@ async function ensureDatabase(serverUrl, name) {
   return url.toString();
 }
 
+// ---------------------------------------------------------------- PgBouncer
+
+function pgbouncerBinary() {
+  const find = () =>
+    which('pgbouncer') ??
+    (fs.existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : undefined);
+  let binary = find();
+  if (!binary) {
+    installOrExplain(['pgbouncer'], 'PgBouncer');
+    binary = find();
+  }
+  return binary;
+}
+
+/**
+ * Starts a PgBouncer on loopback in front of the PostgreSQL at `postgresUrl`, in transaction
+ * pooling mode (a server connection is lent for one transaction, as most production PostgreSQL
+ * is fronted). Every database of that server is reachable through it under the same name.
+ * Auth is trust, like the throwaway cluster behind it; the user list names the URL's user.
+ * Stopped with stop() (the test teardown does).
+ */
+async function startPgBouncer({ dir, postgresUrl, port, poolSize = 20, maxClientConn = 1000 }) {
+  const binary = pgbouncerBinary();
+  port = port ?? (await freePort());
+  const server = new URL(postgresUrl);
+  const user = decodeURIComponent(server.username || 'postgres');
+  dir = serverUserDir(dir, 'pgbouncer', "PgBouncer's files");
+  fs.mkdirSync(dir, { recursive: true });
+  const userlist = path.join(dir, 'userlist.txt');
+  fs.writeFileSync(userlist, `"${user.replace(/"/g, '""')}" ""\n`);
+  const configFile = path.join(dir, 'pgbouncer.ini');
+  fs.writeFileSync(
+    configFile,
+    [
+      '[databases]',
+      `* = host=${server.hostname} port=${server.port || 5432}`,
+      '',
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      // No Unix socket: it would collide between instances in one socket directory.
+      'unix_socket_dir =',
+      'pool_mode = transaction',
+      'auth_type = trust',
+      `auth_file = ${userlist}`,
+      `default_pool_size = ${poolSize}`,
+      `max_client_conn = ${maxClientConn}`,
+      // What some drivers send at start (JDBC, older psql); node-postgres sends only user and database.
+      'ignore_startup_parameters = extra_float_digits',
+      `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+      `pidfile = ${path.join(dir, 'pgbouncer.pid')}`,
+      'admin_users = ' + user,
+      '',
+    ].join('\n'),
+  );
+  // PgBouncer refuses to run as root: -u drops to the postgres user, who owns these files.
+  if (isRoot()) {
+    ensureServerUser();
+    execFileSync('chown', ['-R', 'postgres', dir]);
+  }
+  const args = [...(isRoot() ? ['-u', 'postgres'] : []), configFile];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const url = new URL(postgresUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) {
+        throw new Error(`pgbouncer exited with code ${child.exitCode}: ${stderr.trim()}`);
+      }
+      return postgresReachable(url.toString());
+    }, `PgBouncer on port ${port}`);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    url: url.toString(),
+    port,
+    dir,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      // SIGTERM is an immediate shutdown up to PgBouncer 1.22 (Debian 12 has 1.18); from 1.23 on
+      // it waits for the clients to leave, so a client still connected gets a few seconds.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 module.exports = {
   DATA,
   REPO,
@@ -321,11 +426,13 @@ module.exports = {
   freePort,
   isRoot,
   log,
+  pgbouncerBinary,
   portOpen,
   postgresBinDir,
   postgresReachable,
   redisReachable,
   redisServerBinary,
+  startPgBouncer,
   startPostgres,
   startRedis,
   waitFor,

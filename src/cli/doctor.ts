@@ -57,7 +57,27 @@ async function main(): Promise<number> {
     checks.push(...(await checkQueues(config)));
   }
   checks.push(await checkDatabase(config));
+  if (config.database.migrationUrl !== config.database.url) {
+    checks.push(await checkMigrationDatabase(config.database.migrationUrl));
+  }
   return report(checks);
+}
+
+/** The direct connection migrations use (DATABASE_MIGRATION_URL) must answer too, or no new instance starts. */
+async function checkMigrationDatabase(url: string): Promise<Check> {
+  const db = createDatabase({ url, poolSize: 1 });
+  try {
+    await sql`select 1`.execute(db);
+    return { name: 'database (migrations)', ok: true, detail: `${redactUrl(url)} answers` };
+  } catch (error) {
+    return {
+      name: 'database (migrations)',
+      ok: false,
+      detail: `${redactUrl(url)}: ${(error as Error).message}`,
+    };
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function checkQueues(config: AppConfig): Promise<Check[]> {

@@ -5,7 +5,8 @@ import { createDatabase, migrateToLatest } from '../database';
 /** `npm run migrate`: applies pending migrations (safe beside running instances). */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const db = createDatabase({ url: config.database.url, poolSize: 1 });
+  // The direct URL when one is given: the migrator holds a session-level advisory lock.
+  const db = createDatabase({ url: config.database.migrationUrl, poolSize: 1 });
   try {
     const { results = [] } = await migrateToLatest(db);
     const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -45,7 +45,13 @@ export class AppConfig {
   /** The worker role's /metrics port (METRICS_PORT); undefined: no metrics server in workers. */
   readonly metricsPort?: number;
   readonly redis: { url: string; prefix: string };
-  readonly database: { url: string; poolSize: number; migrateOnStart: boolean };
+  readonly database: {
+    url: string;
+    /** For work that needs its own session (migrations): DATABASE_MIGRATION_URL, else `url`. */
+    migrationUrl: string;
+    poolSize: number;
+    migrateOnStart: boolean;
+  };
   readonly queue: {
     defaultConcurrency: number;
     concurrencyOverrides: Readonly<Record<string, number | undefined>>;
@@ -101,6 +107,7 @@ export class AppConfig {
     this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
     this.database = {
       url: env.DATABASE_URL,
+      migrationUrl: env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
       migrateOnStart: env.MIGRATE_ON_START,
     };

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose', 'must be one of fatal, error, warn, info, debug, trace, silent'],
     ['REDIS_URL', 'http://localhost:6379', 'must be a redis:// or rediss:// URL'],
     ['DATABASE_URL', 'mysql://localhost/db', 'must be a postgres:// or postgresql:// URL'],
+    ['DATABASE_MIGRATION_URL', 'localhost:5432', 'must be a postgres:// or postgresql:// URL'],
     ['USE_DISTRIBUTED_SCHEDULER', 'maybe', 'must be true or false'],
     ['ENABLE_CORRELATION_IDS', '2', 'must be true or false'],
     ['SESSION_TTL', 'forever', 'must be a duration'],
@@ -79,6 +80,18 @@ describe('loadConfig', () => {
     expect(message).toContain('PORT: must be a whole number from 0 to 65535 (got "x")');
     expect(message).toContain('APP_ROLE: must be one of all, api, worker (got "boss")');
     expect(message).toContain('SESSION_TTL: must be a duration');
+  });
+
+  it('migrates through DATABASE_MIGRATION_URL when given, else through DATABASE_URL', () => {
+    const pooled = 'postgres://app:pw@pgbouncer:6432/payouts';
+    const direct = 'postgres://app:pw@postgres:5432/payouts';
+    expect(loadConfig({ DATABASE_URL: pooled }).database).toMatchObject({
+      url: pooled,
+      migrationUrl: pooled,
+    });
+    expect(
+      loadConfig({ DATABASE_URL: pooled, DATABASE_MIGRATION_URL: direct }).database,
+    ).toMatchObject({ url: pooled, migrationUrl: direct });
   });
 
   it('never prints secrets or passwords back', () => {

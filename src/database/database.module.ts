@@ -6,6 +6,7 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
+import { MigrationResultSet } from 'kysely';
 import { AppConfig } from '../config';
 import { createDatabase, Database } from './database';
 import { migrateToLatest } from './migrator';
@@ -38,9 +39,24 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.database.migrateOnStart) return;
-    const { results = [] } = await migrateToLatest(this.db);
+    const { results = [] } = await this.migrate();
     const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
     if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
+  }
+
+  /**
+   * Through the direct URL when one is given: the migrator's session-level advisory lock must
+   * stay on one server connection, which a transaction-mode pooler does not promise.
+   */
+  private async migrate(): Promise<MigrationResultSet> {
+    const { url, migrationUrl } = this.config.database;
+    if (migrationUrl === url) return migrateToLatest(this.db);
+    const direct = createDatabase({ url: migrationUrl, poolSize: 1 });
+    try {
+      return await migrateToLatest(direct);
+    } finally {
+      await direct.destroy();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -28,9 +28,9 @@ export function createDatabase({ url, poolSize, onPoolError }: DatabaseOptions):
   });
   // An idle connection killed by the server (restart, pg_terminate_backend) must not crash the process.
   pool.on('error', (error) => onPoolError?.(error));
-  // Nor one that is checked out between queries (a session holding an advisory lock while the
-  // provider answers): node-postgres emits 'error' on the client itself then, and an 'error'
-  // without a listener kills the process. Its next query fails and the job retries.
+  // Nor one that is checked out between queries (inside a transaction): node-postgres emits
+  // 'error' on the client itself then, and an 'error' without a listener kills the process.
+  // Its next query fails and the job retries.
   pool.on('connect', (client) => client.on('error', (error) => onPoolError?.(error)));
   return new Database({ dialect: new PostgresDialect({ pool }) });
 }

@@ -33,6 +33,29 @@ describe('npm run doctor', () => {
     expect(result.code).toBe(1);
   });
 
+  it('checks the direct migration connection when DATABASE_MIGRATION_URL is set', async () => {
+    // The same database under another host name: a URL that differs from DATABASE_URL.
+    const direct = databaseUrl.replace('127.0.0.1', 'localhost');
+    const reachable = await runCli(
+      'doctor',
+      testEnv(redis.url, databaseUrl, { DATABASE_MIGRATION_URL: direct }),
+    );
+    expect(reachable.stdout).toMatch(
+      /^OK\s+database \(migrations\)\s+postgres:\/\/\*\*\*@localhost:\d+\/test_\w+ answers/m,
+    );
+    expect(reachable.code).toBe(0);
+    const unreachable = await runCli(
+      'doctor',
+      testEnv(redis.url, databaseUrl, {
+        DATABASE_MIGRATION_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      }),
+    );
+    expect(unreachable.stdout).toMatch(
+      /^FAIL\s+database \(migrations\)\s+postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED/m,
+    );
+    expect(unreachable.code).toBe(1);
+  });
+
   it('exits non-zero naming the variable when the config is bad', async () => {
     const result = await runCli(
       'doctor',

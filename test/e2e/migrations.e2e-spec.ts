@@ -34,4 +34,19 @@ describe('Migrations (real PostgreSQL)', () => {
       ]),
     );
   });
+
+  it('migrates through DATABASE_MIGRATION_URL when it is given, not DATABASE_URL', async () => {
+    const databaseUrl = await createTestDatabase();
+    // DATABASE_URL leads nowhere: only the migration URL can have done the work.
+    const env = testEnv('redis://127.0.0.1:1', databaseUrl, {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      DATABASE_MIGRATION_URL: databaseUrl,
+    });
+    const result = await runCli('migrate', env);
+    expect(result).toEqual({
+      code: 0,
+      stdout: `Applied: ${Object.keys(MIGRATIONS).join(', ')}\n`,
+      stderr: '',
+    });
+  });
 });

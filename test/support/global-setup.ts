@@ -5,14 +5,31 @@ const services = require('../../scripts/lib/services.cjs');
 /**
  * One throwaway PostgreSQL cluster for the whole run (each test file creates its own database
  * in it); each test file starts its own throwaway Redis (startTestRedis in test/support/services.ts).
+ * With TEST_DATABASE_VIA_PGBOUNCER=1, also one PgBouncer (transaction mode) in front of it, and
+ * every app under test reaches its database through it (testEnv).
  * Nothing here touches a server the tests did not start.
  */
 export default async function globalSetup(): Promise<void> {
   // Every throwaway server of this run keeps its files here; the teardown removes the folder.
-  process.env.TEST_RUN_DIR = path.join(services.DATA, `test-${process.pid}`);
-  if (process.env.TEST_POSTGRES_URL) return; // a cluster given by the caller (databases are still created per file)
-  const dir = path.join(services.DATA, `test-${process.pid}`, 'postgres');
-  const postgres = await services.startPostgres({ dir, fast: true });
-  process.env.TEST_POSTGRES_URL = postgres.url;
-  (globalThis as Record<string, unknown>).__TEST_POSTGRES__ = postgres;
+  const runDir = path.join(services.DATA, `test-${process.pid}`);
+  process.env.TEST_RUN_DIR = runDir;
+  const state = globalThis as Record<string, unknown>;
+  // A cluster given by the caller is used as is (databases are still created per file).
+  if (!process.env.TEST_POSTGRES_URL) {
+    const postgres = await services.startPostgres({
+      dir: path.join(runDir, 'postgres'),
+      fast: true,
+    });
+    process.env.TEST_POSTGRES_URL = postgres.url;
+    state.__TEST_POSTGRES__ = postgres;
+  }
+  if (process.env.TEST_DATABASE_VIA_PGBOUNCER === '1') {
+    const bouncer = await services.startPgBouncer({
+      dir: path.join(runDir, 'pgbouncer'),
+      postgresUrl: process.env.TEST_POSTGRES_URL,
+      poolSize: 10,
+    });
+    process.env.TEST_PGBOUNCER_URL = bouncer.url;
+    state.__TEST_PGBOUNCER__ = bouncer;
+  }
 }

@@ -4,6 +4,10 @@ import * as path from 'node:path';
 const services = require('../../scripts/lib/services.cjs');
 
 export default async function globalTeardown(): Promise<void> {
+  const bouncer = (globalThis as Record<string, unknown>).__TEST_PGBOUNCER__ as
+    | { stop(): Promise<void> }
+    | undefined;
+  await bouncer?.stop();
   const postgres = (globalThis as Record<string, unknown>).__TEST_POSTGRES__ as
     | { stop(options: { remove: boolean }): Promise<void> }
     | undefined;

@@ -38,6 +38,57 @@ export async function createTestDatabase(): Promise<string> {
   return services.ensureDatabase(serverUrl, name);
 }
 
+export interface TestPgBouncer {
+  /** postgres:// URL of the bouncer (database `postgres`); throughPgBouncer() maps another database. */
+  url: string;
+  port: number;
+  poolSize: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A throwaway PgBouncer in transaction pooling mode (a server connection per transaction, as in
+ * production) in front of the run's cluster, with at most `poolSize` server connections per
+ * database, fewer than an app's pool, so connections are really shared between clients.
+ */
+export async function startTestPgBouncer(
+  options: { postgresUrl?: string; poolSize?: number } = {},
+): Promise<TestPgBouncer> {
+  const postgresUrl = options.postgresUrl ?? process.env.TEST_POSTGRES_URL;
+  if (!postgresUrl)
+    throw new Error('TEST_POSTGRES_URL is not set: run the e2e tests through jest (global setup)');
+  const port: number = await services.freePort();
+  const runDir = process.env.TEST_RUN_DIR ?? path.join(services.DATA, `test-${process.ppid}`);
+  const poolSize = options.poolSize ?? 10;
+  const bouncer = await services.startPgBouncer({
+    dir: path.join(runDir, `pgbouncer-${port}`),
+    postgresUrl,
+    port,
+    poolSize,
+  });
+  return { url: bouncer.url, port, poolSize, stop: () => bouncer.stop() };
+}
+
+/** The same database as `databaseUrl`, reached through the PgBouncer at `bouncerUrl`. */
+export function throughPgBouncer(databaseUrl: string, bouncerUrl: string): string {
+  const url = new URL(databaseUrl);
+  const bouncer = new URL(bouncerUrl);
+  url.hostname = bouncer.hostname;
+  url.port = bouncer.port;
+  return url.toString();
+}
+
+/**
+ * The settings of an app behind PgBouncer: queries through it, migrations (a session-level
+ * advisory lock) on the direct connection.
+ */
+export function pgBouncerEnv(databaseUrl: string, bouncerUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: throughPgBouncer(databaseUrl, bouncerUrl),
+    DATABASE_MIGRATION_URL: databaseUrl,
+  };
+}
+
 export async function query<T = Record<string, unknown>>(
   databaseUrl: string,
   text: string,
@@ -68,17 +119,22 @@ export const ALL_SCHEDULES_ON: Record<string, string> = Object.fromEntries(
   Object.keys(SCHEDULES_OFF).map((variable) => [variable, 'true']),
 );
 
-/** Environment for an app under test; quiet, fast retries, isolated key prefix, no schedule. */
+/**
+ * Environment for an app under test; quiet, fast retries, isolated key prefix, no schedule.
+ * `databaseUrl` is the direct URL (the one tests query); with TEST_DATABASE_VIA_PGBOUNCER=1 the
+ * global setup starts a PgBouncer and apps reach the database through it (migrations direct).
+ */
 export function testEnv(
   redisUrl: string,
   databaseUrl: string,
   overrides: Record<string, string> = {},
 ): Record<string, string> {
+  const bouncerUrl = process.env.TEST_PGBOUNCER_URL;
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
     REDIS_URL: redisUrl,
-    DATABASE_URL: databaseUrl,
+    ...(bouncerUrl ? pgBouncerEnv(databaseUrl, bouncerUrl) : { DATABASE_URL: databaseUrl }),
     QUEUE_PREFIX: `t${randomBytes(3).toString('hex')}`,
     JOB_BACKOFF_DELAY: '50',
     SHUTDOWN_TIMEOUT: '10s',
