@@ -109,6 +109,9 @@ export class ChaosCluster {
       DATABASE_POOL_SIZE: '8',
       PROVIDER_LATENCY: '50ms',
       PAYOUT_STUCK_AFTER: '20s',
+      // A dead or frozen worker's payouts are taken over 8 s after its claim.
+      PROVIDER_TIMEOUT: '5s',
+      PAYOUT_LEASE: '8s',
       // Shorter than the defaults (30 s / 15 s) so a killed worker's jobs come back sooner.
       QUEUE_LOCK_DURATION: '10s',
       QUEUE_STALLED_INTERVAL: '5s',

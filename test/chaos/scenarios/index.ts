@@ -2,6 +2,7 @@ import { Scenario } from '../scenario';
 import { apiKill } from './api-kill';
 import { postgresTerminate } from './postgres-terminate';
 import { providerDegraded } from './provider-degraded';
+import { providerUnkind } from './provider-unkind';
 import { redisRestart } from './redis-restart';
 import { schedulerRestarts } from './scheduler-restarts';
 import { workerSigkill, workerSigterm } from './worker-kill';
@@ -14,6 +15,7 @@ export const SCENARIOS: Scenario[] = [
   redisRestart,
   postgresTerminate,
   providerDegraded,
+  providerUnkind,
   apiKill,
   workerPartition,
   schedulerRestarts,

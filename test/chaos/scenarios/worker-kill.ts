@@ -39,10 +39,10 @@ export const workerSigterm: Scenario = {
     ctx.faultDone();
     ctx.note(`${ctx.faults} graceful stops`);
     ctx.afterSettle = async (verdict) => {
-      // A payout whose attempt was cut off is taken over later ("taking over an unfinished
-      // attempt"): after graceful stops there must be none.
+      // A payout whose attempt was cut off is taken over later, from its lapsed lease ("taken
+      // over from <worker>"): after graceful stops there must be none.
       const [{ n }] = await ctx.cluster.sql<{ n: number }>(
-        `select count(*)::int as n from payout_events where detail like '%taking over an unfinished attempt%'`,
+        `select count(*)::int as n from payout_events where detail like '%taken over from%'`,
       );
       ctx.expect(n === 0, `${n} payouts were left mid-attempt by a graceful stop`);
       // Bull 4 aborts its blocking fetch at close: a job Redis handed over in that instant is
