@@ -2,6 +2,7 @@ import { ConfigProblem } from './config-error';
 import type {
   AppEnv,
   AppRole,
+  AuthEnv,
   DatabaseEnv,
   ExportsEnv,
   LogLevel,
@@ -21,6 +22,7 @@ type ValidatedEnv = AppEnv &
   DatabaseEnv &
   QueueEnv &
   SessionEnv &
+  AuthEnv &
   SchedulerEnv &
   PayoutsEnv &
   NotificationsEnv &
@@ -75,7 +77,14 @@ export class AppConfig {
     secrets: string[];
     usesDevelopmentSecret: boolean;
     ttlMs: number;
+    maxAgeMs: number;
     bootstrapAdmin?: { email: string; password: string };
+  };
+  /** Failed logins allowed per window, for each counter (see AuthEnv). */
+  readonly loginThrottle: {
+    perAccountIp: { points: number; windowMs: number };
+    perIp: { points: number; windowMs: number };
+    perAccount: { points: number; windowMs: number };
   };
   readonly correlation: { enabled: boolean };
   readonly scheduler: { distributed: boolean; runRetentionMs: number };
@@ -136,10 +145,19 @@ export class AppConfig {
       secrets: secrets.length > 0 ? secrets : [DEVELOPMENT_SESSION_SECRET],
       usesDevelopmentSecret: secrets.length === 0,
       ttlMs: env.SESSION_TTL,
+      maxAgeMs: env.SESSION_MAX_AGE,
       bootstrapAdmin:
         env.BOOTSTRAP_ADMIN_EMAIL && env.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
           : undefined,
+    };
+    this.loginThrottle = {
+      perAccountIp: {
+        points: env.LOGIN_FAILURES_PER_ACCOUNT_IP,
+        windowMs: env.LOGIN_ACCOUNT_IP_WINDOW,
+      },
+      perIp: { points: env.LOGIN_FAILURES_PER_IP, windowMs: env.LOGIN_IP_WINDOW },
+      perAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowMs: env.LOGIN_ACCOUNT_WINDOW },
     };
     this.correlation = { enabled: env.ENABLE_CORRELATION_IDS };
     this.scheduler = {
