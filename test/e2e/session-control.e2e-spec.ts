@@ -60,7 +60,8 @@ async function startApis(overrides: Record<string, string>) {
     apps.push(new AppProcess('main', { ...env, PORT: port, HOST: '127.0.0.1' }));
     urls.push(`http://127.0.0.1:${port}`);
   }
-  await Promise.all(apps.map((app) => app.waitReady()));
+  // Generous: on a loaded machine two Node processes can take a while to boot.
+  await Promise.all(apps.map((app) => app.waitReady(120_000)));
   return { redis, databaseUrl, apps, urls };
 }
 
@@ -93,7 +94,7 @@ describe('Login throttling across two API processes (real Redis and PostgreSQL)'
       LOGIN_FAILURES_PER_ACCOUNT: String(LIMITS.perAccount),
     }));
     probe = new Redis(redis.url);
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     probe?.disconnect();
@@ -187,7 +188,7 @@ describe('Session control across two API processes', () => {
   beforeAll(async () => {
     ({ redis, databaseUrl, apps, urls } = await startApis({}));
     admin = await login(urls[0], ADMIN.email, ADMIN.password);
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.stop()));
@@ -350,7 +351,7 @@ describe('Absolute session lifetime (SESSION_MAX_AGE) across two API processes',
   beforeAll(async () => {
     // Idle lifetime a day: only the absolute lifetime can end the session below.
     ({ redis, apps, urls } = await startApis({ SESSION_TTL: '1d', SESSION_MAX_AGE: '8s' }));
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.stop()));
