@@ -226,6 +226,19 @@ export class AppConfig {
           `concurrency (${held}) + 2: jobs will wait for connections and time out. Raise it.`,
       );
     }
+    if (this.session.maxAgeMs < this.session.ttlMs) {
+      warnings.push(
+        `SESSION_MAX_AGE (${this.session.maxAgeMs} ms) is shorter than SESSION_TTL: every session ` +
+          'ends at SESSION_MAX_AGE and the idle timeout never applies.',
+      );
+    }
+    const { perAccount, perAccountIp } = this.loginThrottle;
+    if (perAccount.points <= perAccountIp.points) {
+      warnings.push(
+        `LOGIN_FAILURES_PER_ACCOUNT (${perAccount.points}) is not above LOGIN_FAILURES_PER_ACCOUNT_IP ` +
+          `(${perAccountIp.points}): a stranger at one address can lock the account's owner out.`,
+      );
+    }
     if (this.isProduction && this.payouts.provider.kind === 'simulated') {
       warnings.push(
         'PAYMENT_PROVIDER is "simulated" in production: no money moves (see docs/payment-providers.md).',
