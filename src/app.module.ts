@@ -18,6 +18,7 @@ import { QueuesApiModule } from './queues-api/queues-api.module';
 import { RedisModule } from './redis/redis.module';
 import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
+import { UsersApiModule } from './users/users-api.module';
 
 /** Shared by every role: configuration, connections, queues (to produce) and the domain. */
 const CORE = [
@@ -42,6 +43,7 @@ const HTTP = [
   QueuesApiModule,
   DashboardModule,
   SchedulesApiModule,
+  UsersApiModule,
 ];
 
 /** Processing jobs (roles `all` and `worker`). */

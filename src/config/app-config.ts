@@ -2,6 +2,7 @@ import { ConfigProblem } from './config-error';
 import type {
   AppEnv,
   AppRole,
+  AuthEnv,
   DatabaseEnv,
   ExportsEnv,
   LogLevel,
@@ -21,6 +22,7 @@ type ValidatedEnv = AppEnv &
   DatabaseEnv &
   QueueEnv &
   SessionEnv &
+  AuthEnv &
   SchedulerEnv &
   PayoutsEnv &
   NotificationsEnv &
@@ -87,7 +89,14 @@ export class AppConfig {
     secrets: string[];
     usesDevelopmentSecret: boolean;
     ttlMs: number;
+    maxAgeMs: number;
     bootstrapAdmin?: { email: string; password: string };
+  };
+  /** Failed logins allowed per window, for each counter (see AuthEnv). */
+  readonly loginThrottle: {
+    perAccountIp: { points: number; windowMs: number };
+    perIp: { points: number; windowMs: number };
+    perAccount: { points: number; windowMs: number };
   };
   readonly correlation: { enabled: boolean };
   readonly scheduler: { distributed: boolean; runRetentionMs: number };
@@ -155,10 +164,19 @@ export class AppConfig {
       secrets: secrets.length > 0 ? secrets : [DEVELOPMENT_SESSION_SECRET],
       usesDevelopmentSecret: secrets.length === 0,
       ttlMs: env.SESSION_TTL,
+      maxAgeMs: env.SESSION_MAX_AGE,
       bootstrapAdmin:
         env.BOOTSTRAP_ADMIN_EMAIL && env.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
           : undefined,
+    };
+    this.loginThrottle = {
+      perAccountIp: {
+        points: env.LOGIN_FAILURES_PER_ACCOUNT_IP,
+        windowMs: env.LOGIN_ACCOUNT_IP_WINDOW,
+      },
+      perIp: { points: env.LOGIN_FAILURES_PER_IP, windowMs: env.LOGIN_IP_WINDOW },
+      perAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowMs: env.LOGIN_ACCOUNT_WINDOW },
     };
     this.correlation = { enabled: env.ENABLE_CORRELATION_IDS };
     this.scheduler = {
@@ -239,6 +257,19 @@ export class AppConfig {
       warnings.push(
         `JOB_TIMEOUT (${this.queue.jobTimeoutMs} ms) does not exceed PROVIDER_TIMEOUT ` +
           `(${this.payouts.providerTimeoutMs} ms): Bull will fail payout attempts whose call is still running.`,
+      );
+    }
+    if (this.session.maxAgeMs < this.session.ttlMs) {
+      warnings.push(
+        `SESSION_MAX_AGE (${this.session.maxAgeMs} ms) is shorter than SESSION_TTL: every session ` +
+          'ends at SESSION_MAX_AGE and the idle timeout never applies.',
+      );
+    }
+    const { perAccount, perAccountIp } = this.loginThrottle;
+    if (perAccount.points <= perAccountIp.points) {
+      warnings.push(
+        `LOGIN_FAILURES_PER_ACCOUNT (${perAccount.points}) is not above LOGIN_FAILURES_PER_ACCOUNT_IP ` +
+          `(${perAccountIp.points}): a stranger at one address can lock the account's owner out.`,
       );
     }
     if (this.isProduction && this.payouts.provider.kind === 'simulated') {

@@ -199,6 +199,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the session lifetimes and login limits, and warns about settings that defeat them', () => {
+    const config = loadConfig({
+      SESSION_MAX_AGE: '12h',
+      LOGIN_FAILURES_PER_ACCOUNT_IP: '3',
+      LOGIN_ACCOUNT_IP_WINDOW: '10m',
+    });
+    expect(config.session).toMatchObject({ ttlMs: 86_400_000, maxAgeMs: 43_200_000 });
+    expect(config.loginThrottle).toEqual({
+      perAccountIp: { points: 3, windowMs: 600_000 },
+      perIp: { points: 100, windowMs: 86_400_000 },
+      perAccount: { points: 100, windowMs: 3_600_000 },
+    });
+    const warnings = config.warnings().join('\n');
+    expect(warnings).toContain('SESSION_MAX_AGE (43200000 ms) is shorter than SESSION_TTL');
+    expect(warnings).not.toContain('LOGIN_FAILURES_PER_ACCOUNT');
+    expect(loadConfig({ LOGIN_FAILURES_PER_ACCOUNT: '5' }).warnings().join('\n')).toContain(
+      'LOGIN_FAILURES_PER_ACCOUNT (5) is not above LOGIN_FAILURES_PER_ACCOUNT_IP (5)',
+    );
+    expect(() => loadConfig({ LOGIN_FAILURES_PER_IP: '0' })).toThrow(/LOGIN_FAILURES_PER_IP/);
+  });
+
   it('accepts per-queue concurrency overrides', () => {
     const config = loadConfig({ MAX_QUEUE_CONCURRENCY: '4', QUEUE_CONCURRENCY_EXPORTS: '1' });
     expect(config.concurrencyFor('exports')).toBe(1);

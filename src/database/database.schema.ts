@@ -24,6 +24,8 @@ export interface UsersTable {
   role: UserRole;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  disabled_at: NullableTimestamp;
+  session_generation: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditLogTable {

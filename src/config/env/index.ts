@@ -1,4 +1,5 @@
 import { AppEnv } from './app.env';
+import { AuthEnv } from './auth.env';
 import { DatabaseEnv } from './database.env';
 import { ExportsEnv } from './exports.env';
 import { MetricsEnv } from './metrics.env';
@@ -19,6 +20,7 @@ export const ENV_SCHEMAS = [
   DatabaseEnv,
   QueueEnv,
   SessionEnv,
+  AuthEnv,
   SchedulerEnv,
   PayoutsEnv,
   NotificationsEnv,
@@ -28,6 +30,7 @@ export const ENV_SCHEMAS = [
 
 export {
   AppEnv,
+  AuthEnv,
   DatabaseEnv,
   ExportsEnv,
   MetricsEnv,
