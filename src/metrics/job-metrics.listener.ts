@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bull';
 import { Counter, Histogram } from 'prom-client';
-import { JobName, QUEUE_NAMES, QueueName } from '../queue';
+import { JOB_CONTRACTS, JobName, QUEUE_NAMES, QueueName } from '../queue';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
 import { JobOutcome, ThroughputStore } from './throughput.store';
@@ -97,6 +97,14 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
+    // Every known queue/job series at zero from the start: a failure-rate rule needs the
+    // counters before the first failure (rate() cannot see the increment that creates a series).
+    for (const [name, contract] of Object.entries(JOB_CONTRACTS)) {
+      const series = this.seriesOf(contract.queue, { name } as Job);
+      series.completed.inc(0);
+      series.failed.inc(0);
+      series.failedAttempts.inc(0);
+    }
     for (const name of QUEUE_NAMES) {
       const queue = this.queues.get(name);
       queue.on('active', (job: Job) => this.onActive(name, job));
