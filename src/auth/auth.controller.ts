@@ -8,7 +8,16 @@ import {
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
+import {
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { UserRole } from '../database';
+import { ApiError } from '../openapi/api-errors.decorator';
 import { Authenticated, Public } from '../http/route-group.decorator';
 import { newCsrfToken } from '../session/csrf';
 import { SESSION_COOKIE, SessionLoader } from '../session/session-loader';
@@ -17,14 +26,24 @@ import { UsersService } from '../users/users.service';
 import { LoginRateLimiter } from './login-rate-limiter';
 import { LoginDto } from './login.dto';
 
-export interface SessionView {
-  user: SessionUser;
+const ROLES: UserRole[] = ['admin', 'operator', 'viewer'];
+
+export class SessionUserView implements SessionUser {
+  @ApiProperty() id!: number;
+  @ApiProperty() email!: string;
+  @ApiProperty({ enum: ROLES }) role!: UserRole;
+}
+
+export class SessionView {
+  @ApiProperty({ type: SessionUserView }) user!: SessionUser;
   /** Send it back in X-CSRF-Token on every POST/PUT/PATCH/DELETE. */
-  csrfToken: string;
+  @ApiProperty({ description: 'Send it back in X-CSRF-Token on every POST/PUT/PATCH/DELETE' })
+  csrfToken!: string;
 }
 
 const INVALID_LOGIN = 'Invalid email or password';
 
+@ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -37,6 +56,11 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Log in: opens a session (cookie) and answers its CSRF token' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiError(400, 'Malformed email or password: the message lists each problem')
+  @ApiError(401, 'Invalid email or password')
+  @ApiError(429, 'Too many failed logins for this account or address: retry after Retry-After')
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,
@@ -64,6 +88,8 @@ export class AuthController {
   @Authenticated()
   @Post('logout')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Log out: destroys the session on every instance' })
+  @ApiNoContentResponse({ description: 'Logged out; the cookie is cleared' })
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await promisify((done) => req.session.destroy(done));
     res.clearCookie(SESSION_COOKIE);
@@ -71,6 +97,8 @@ export class AuthController {
 
   @Authenticated()
   @Get('me')
+  @ApiOperation({ summary: 'The logged-in user and the CSRF token of the session' })
+  @ApiOkResponse({ type: SessionView })
   me(@Req() req: Request): SessionView {
     return { user: req.session.user as SessionUser, csrfToken: req.session.csrfToken as string };
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { AppConfig } from '../config';
 import { Database, poolOf } from '../database';
@@ -11,7 +11,9 @@ import { MetricsRegistry } from './metrics.registry';
  */
 @Injectable()
 export class PoolGauges {
-  constructor(metrics: MetricsRegistry, db: Database, config: AppConfig) {
+  // Optional: a process assembled without PostgreSQL (a test's bare worker) has no pool to report.
+  constructor(metrics: MetricsRegistry, config: AppConfig, @Optional() db?: Database) {
+    if (!db) return;
     const registers = [metrics.registry];
     const pool = () => poolOf(db);
     new Gauge({
