@@ -9,9 +9,11 @@ const require = createRequire(import.meta.url);
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 setup.ensureBuild({ force: true });
-// The dashboard test drives Debian's Chromium: installed here when root, else explained.
+// The dashboard test drives Debian's Chromium, the alert-rule and metrics tests run promtool
+// (Debian's prometheus package): installed here when root, else explained.
 try {
   require('./lib/ensure-chromium.cjs').ensureChromium();
+  require('./lib/ensure-promtool.cjs').ensurePromtool();
 } catch (error) {
   process.stderr.write(`${error.message}\n`);
   process.exit(1);

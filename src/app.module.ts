@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MetricsWorkerModule } from './metrics/metrics-worker.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
@@ -26,6 +27,7 @@ const CORE = [
   CorrelationModule,
   RedisModule,
   DatabaseModule,
+  MetricsModule,
   QueueModule,
   PayoutModule,
   AnalyticsModule,

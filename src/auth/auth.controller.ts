@@ -8,10 +8,18 @@ import {
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Audited } from '../audit/audited.decorator';
+import { UserRole } from '../database';
 import { CurrentUser } from '../http/current-user.decorator';
+import { ApiError } from '../openapi/api-errors.decorator';
 import { Authenticated, Public } from '../http/route-group.decorator';
 import { newCsrfToken } from '../session/csrf';
 import { SessionAuthenticator } from '../session/session-authenticator';
@@ -21,10 +29,19 @@ import { UsersService } from '../users/users.service';
 import { LoginRateLimiter, LoginThrottledException } from './login-rate-limiter';
 import { LoginDto } from './login.dto';
 
-export interface SessionView {
-  user: SessionUser;
+const ROLES: UserRole[] = ['admin', 'operator', 'viewer'];
+
+export class SessionUserView implements SessionUser {
+  @ApiProperty() id!: number;
+  @ApiProperty() email!: string;
+  @ApiProperty({ enum: ROLES }) role!: UserRole;
+}
+
+export class SessionView {
+  @ApiProperty({ type: SessionUserView }) user!: SessionUser;
   /** Send it back in X-CSRF-Token on every POST/PUT/PATCH/DELETE. */
-  csrfToken: string;
+  @ApiProperty({ description: 'Send it back in X-CSRF-Token on every POST/PUT/PATCH/DELETE' })
+  csrfToken!: string;
 }
 
 const INVALID_LOGIN = 'Invalid email or password';
@@ -44,13 +61,15 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Opens a session (cookie `sid`) and returns the CSRF token for mutations',
+    summary: 'Log in: opens a session (cookie `sid`) and answers its CSRF token',
     description:
       'Throttled per account+client IP, per IP and per account (429 with Retry-After). ' +
       'An unknown email, a wrong password and a disabled account get the same 401.',
   })
-  @ApiResponse({ status: 401, description: INVALID_LOGIN })
-  @ApiResponse({ status: 429, description: 'Too many failed logins; retry after Retry-After s' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiError(400, 'Malformed email or password: the message lists each problem')
+  @ApiError(401, 'Invalid email or password')
+  @ApiError(429, 'Too many failed logins for this account or address: retry after Retry-After')
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,
@@ -83,8 +102,8 @@ export class AuthController {
   @Authenticated()
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Ends this session' })
-  @ApiNoContentResponse({ description: 'Session ended' })
+  @ApiOperation({ summary: 'Log out: destroys the session on every instance' })
+  @ApiNoContentResponse({ description: 'Logged out; the cookie is cleared' })
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.authenticator.end(req, res);
   }
@@ -109,7 +128,8 @@ export class AuthController {
 
   @Authenticated()
   @Get('me')
-  @ApiOperation({ summary: 'The current user (role as it is now) and the CSRF token' })
+  @ApiOperation({ summary: 'The logged-in user (role as it is now) and the CSRF token' })
+  @ApiOkResponse({ type: SessionView })
   me(@CurrentUser() user: SessionUser, @Req() req: Request): SessionView {
     return { user, csrfToken: req.session.csrfToken as string };
   }

@@ -13,6 +13,13 @@ types.setTypeParser(types.builtins.INT8, (value) => {
 /** The typed query builder, injected by class. Transactions are explicit: `db.transaction().execute(...)`. */
 export class Database extends Kysely<DatabaseSchema> {}
 
+/** The pg.Pool under each Database, for the pool gauges (Kysely does not expose its pool). */
+const POOLS = new WeakMap<Database, Pool>();
+
+export function poolOf(db: Database): Pool | undefined {
+  return POOLS.get(db);
+}
+
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
@@ -32,5 +39,7 @@ export function createDatabase({ url, poolSize, onPoolError }: DatabaseOptions):
   // 'error' on the client itself then, and an 'error' without a listener kills the process.
   // Its next query fails and the job retries.
   pool.on('connect', (client) => client.on('error', (error) => onPoolError?.(error)));
-  return new Database({ dialect: new PostgresDialect({ pool }) });
+  const db = new Database({ dialect: new PostgresDialect({ pool }) });
+  POOLS.set(db, pool);
+  return db;
 }
