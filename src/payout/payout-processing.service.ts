@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
+import { ProviderMetrics, ProviderOutcome } from '../metrics/provider-metrics';
 import { Payout, PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { CallOutcome, Decision, decideAfterCall, decideAfterLookup } from './payout-decision';
@@ -60,6 +61,7 @@ export class PayoutProcessingService {
     private readonly notifier: PayoutNotifier,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
+    private readonly metrics: ProviderMetrics,
   ) {}
 
   async process(payoutId: string, attempt: AttemptInfo): Promise<ProcessingOutcome> {
@@ -144,8 +146,20 @@ export class PayoutProcessingService {
     };
   }
 
-  /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */
+  /** The call, counted in `payouts_provider_calls_total` and timed. */
   private async transfer(payout: PayoutWithPayee): Promise<CallOutcome> {
+    const started = performance.now();
+    const call = await this.callProvider(payout);
+    this.metrics.record(
+      this.provider.name,
+      metricOutcome(call),
+      (performance.now() - started) / 1000,
+    );
+    return call;
+  }
+
+  /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */
+  private async callProvider(payout: PayoutWithPayee): Promise<CallOutcome> {
     const signal = AbortSignal.timeout(this.config.payouts.providerTimeoutMs);
     try {
       const { reference } = await untilAborted(
@@ -171,7 +185,7 @@ export class PayoutProcessingService {
         return { kind: 'declined', reason: `refused by ${this.provider.name}: ${message}` };
       }
       if (error instanceof TransientProviderError && !error.outcomeUnknown && !signal.aborted) {
-        return { kind: 'transient', reason: message };
+        return { kind: 'transient', reason: message, rateLimited: error.rateLimited };
       }
       // A deadline, a lost answer, a 5xx or an error of ours: the money may have moved.
       return {
@@ -265,6 +279,11 @@ export class PayoutProcessingService {
   private get correlationId(): string | null {
     return this.correlation.id ?? null;
   }
+}
+
+function metricOutcome(call: CallOutcome): ProviderOutcome {
+  if (call.kind === 'transient') return call.rateLimited ? 'rate_limited' : 'transient';
+  return call.kind;
 }
 
 /** How long the payout has been marked "money may have moved" (0 when it is not). */
