@@ -10,7 +10,8 @@ import { securityHeaders } from './http/security-headers';
 import { RequestLogMiddleware } from './logging/request-log.middleware';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { setupOpenApi } from './openapi/openapi';
-import { inspectRedis, redactUrl } from './redis/redis-preflight';
+import { describeRedis } from './redis/redis-options';
+import { inspectRedis } from './redis/redis-preflight';
 
 const logger = new NestLogger('Bootstrap');
 
@@ -35,15 +36,15 @@ export function loadConfigOrExit(overrides: Record<string, string> = {}): AppCon
  */
 export async function preflight(config: AppConfig, waitMs = 15_000): Promise<void> {
   const deadline = Date.now() + waitMs;
-  let report = await inspectRedis(config.redis.url, 2_000);
+  let report = await inspectRedis(config.redis, 2_000);
   while (!report.reachable && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    report = await inspectRedis(config.redis.url, 2_000);
+    report = await inspectRedis(config.redis, 2_000);
   }
   if (!report.reachable) {
     throw new Error(
-      `Redis at ${redactUrl(config.redis.url)} is not reachable (${report.error}). ` +
-        'Start Redis or point REDIS_URL at a running one.',
+      `Redis (${describeRedis(config.redis)}) is not reachable (${report.error}). ` +
+        'Start Redis or point REDIS_URL (or REDIS_SENTINELS) at a running one.',
     );
   }
   if (report.evictionPolicy !== 'noeviction') {

@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { createDatabase } from '../database';
 import { MIGRATIONS } from '../database/migrations';
 import { QUEUE_NAMES } from '../queue/queue-names';
-import { createRedisClient } from '../redis/redis-connections';
+import { createRedisClient, describeRedis } from '../redis/redis-options';
 import { inspectRedis, redactUrl } from '../redis/redis-preflight';
 
 interface Check {
@@ -36,8 +36,8 @@ async function main(): Promise<number> {
     return report(checks);
   }
 
-  const redis = await inspectRedis(config.redis.url, 3_000);
-  const where = redactUrl(config.redis.url);
+  const redis = await inspectRedis(config.redis, 3_000);
+  const where = describeRedis(config.redis);
   checks.push({
     name: 'redis',
     ok: redis.reachable,
@@ -46,6 +46,13 @@ async function main(): Promise<number> {
       : `${where} is not reachable: ${redis.error}`,
   });
   if (redis.reachable) {
+    checks.push({
+      name: 'redis replication',
+      ok: true,
+      detail:
+        (redis.primary ? `primary ${redis.primary}; ` : '') +
+        (redis.replicas?.length ? `replicas ${redis.replicas.join(', ')}` : 'no replica'),
+    });
     checks.push({
       name: 'redis eviction',
       ok: redis.evictionPolicy === 'noeviction',
@@ -81,9 +88,10 @@ async function checkMigrationDatabase(url: string): Promise<Check> {
 }
 
 async function checkQueues(config: AppConfig): Promise<Check[]> {
-  const client = createRedisClient(config.redis.url, {
+  const client = createRedisClient(config.redis, {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
   });
   client.on('error', () => undefined);
   try {

@@ -29,6 +29,18 @@ type ValidatedEnv = AppEnv &
   ExportsEnv &
   MetricsEnv;
 
+/** Where Redis is: one server (url), or the primary named by Sentinel (url then gives credentials, db, TLS). */
+export interface RedisSettings {
+  url: string;
+  prefix: string;
+  sentinel?: {
+    sentinels: Array<{ host: string; port: number }>;
+    name: string;
+    password?: string;
+    tls: boolean;
+  };
+}
+
 /** Used only outside production, so a laptop starts with no setup; production must set its own. */
 const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
 
@@ -46,7 +58,7 @@ export class AppConfig {
   readonly metricsToken?: string;
   /** The worker role's /metrics port (METRICS_PORT); undefined: no metrics server in workers. */
   readonly metricsPort?: number;
-  readonly redis: { url: string; prefix: string };
+  readonly redis: RedisSettings;
   readonly database: {
     url: string;
     /** For work that needs its own session (migrations): DATABASE_MIGRATION_URL, else `url`. */
@@ -113,7 +125,18 @@ export class AppConfig {
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT;
     this.metricsToken = env.METRICS_TOKEN;
     this.metricsPort = env.METRICS_PORT;
-    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
+    this.redis = {
+      url: env.REDIS_URL,
+      prefix: env.QUEUE_PREFIX,
+      sentinel: env.REDIS_SENTINELS
+        ? {
+            sentinels: parseHostPorts(env.REDIS_SENTINELS),
+            name: env.REDIS_SENTINEL_NAME,
+            password: env.REDIS_SENTINEL_PASSWORD,
+            tls: env.REDIS_SENTINEL_TLS,
+          }
+        : undefined,
+    };
     this.database = {
       url: env.DATABASE_URL,
       migrationUrl: env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL,
@@ -239,6 +262,14 @@ export class AppConfig {
         got: JSON.stringify(String(this.queue.stalledIntervalMs)),
       });
     }
+    const badSentinel = this.redis.sentinel?.sentinels.find((s) => s.port < 1 || s.port > 65535);
+    if (badSentinel) {
+      problems.push({
+        variable: 'REDIS_SENTINELS',
+        expected: 'ports must be between 1 and 65535',
+        got: JSON.stringify(`${badSentinel.host}:${badSentinel.port}`),
+      });
+    }
     return problems;
   }
 
@@ -292,4 +323,12 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
+}
+
+/** "a:1,b:2", already matched by RedisEnv's pattern (crossChecks checks the port range). */
+function parseHostPorts(list: string): Array<{ host: string; port: number }> {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
 }

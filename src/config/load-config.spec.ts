@@ -33,6 +33,26 @@ describe('loadConfig', () => {
     expect(config.shutdownTimeoutMs).toBe(30_000);
   });
 
+  it('reads a Sentinel deployment: the sentinels, the primary name, password and TLS', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://app:secret@ignored:6379/2',
+      REDIS_SENTINELS: '10.0.0.1:26379,sentinel-b.internal:26380',
+      REDIS_SENTINEL_NAME: 'payouts',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_SENTINEL_TLS: 'true',
+    });
+    expect(config.redis.sentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-b.internal', port: 26380 },
+      ],
+      name: 'payouts',
+      password: 'sentinel-secret',
+      tls: true,
+    });
+    expect(loadConfig({}).redis.sentinel).toBeUndefined();
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', SESSION_TTL: '' }).http.port).toBe(3000);
   });
@@ -44,6 +64,11 @@ describe('loadConfig', () => {
     ['APP_ROLE', 'scheduler', 'must be one of all, api, worker'],
     ['LOG_LEVEL', 'verbose', 'must be one of fatal, error, warn, info, debug, trace, silent'],
     ['REDIS_URL', 'http://localhost:6379', 'must be a redis:// or rediss:// URL'],
+    ['REDIS_SENTINELS', 'sentinel-a', 'must be host:port pairs separated by commas'],
+    ['REDIS_SENTINELS', 'a:26379;b:26379', 'must be host:port pairs separated by commas'],
+    ['REDIS_SENTINELS', 'a:26379,b:99999', 'ports must be between 1 and 65535'],
+    ['REDIS_SENTINEL_NAME', 'my master', 'must be 1-64 characters'],
+    ['REDIS_SENTINEL_TLS', 'yes please', 'must be true or false'],
     ['DATABASE_URL', 'mysql://localhost/db', 'must be a postgres:// or postgresql:// URL'],
     ['DATABASE_MIGRATION_URL', 'localhost:5432', 'must be a postgres:// or postgresql:// URL'],
     ['USE_DISTRIBUTED_SCHEDULER', 'maybe', 'must be true or false'],

@@ -2,7 +2,7 @@ export * from './queue-names';
 export * from './job-contracts';
 export * from './job-payloads';
 export * from './job-states';
-export { JobProducer, EnqueueOptions, RepeatableOptions } from './queue.producer';
+export { JobProducer, EnqueueOptions } from './queue.producer';
 export { QueueRegistry } from './queue-registry';
 export { QueueModule } from './queue.module';
 export { QueueProcessor, JobHandler } from './worker/job-handler.decorators';

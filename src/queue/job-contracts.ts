@@ -65,11 +65,8 @@ export type ScheduleTrigger = 'schedule' | 'catch-up' | 'manual';
 export interface ScheduledRunMeta {
   name: string;
   trigger: ScheduleTrigger;
-  /**
-   * The tick this run stands for (epoch ms). Absent on repeatable jobs, whose data is written
-   * once when the schedule is registered: their tick is the one Bull scheduled them for.
-   */
-  tickAt?: number;
+  /** The tick this run stands for (epoch ms). */
+  tickAt: number;
 }
 
 /** Stamped by the producer into every job's data. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CronRepeatOptions, EveryRepeatOptions, Job, JobOptions, Queue } from 'bull';
+import { Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
 import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
@@ -13,14 +13,6 @@ export interface EnqueueOptions
   correlationId?: string;
   /** Marks the job as a run of a schedule (set by the scheduler and its API only). */
   schedule?: ScheduledRunMeta;
-}
-
-/** A Bull repeatable job: when it ticks, and the job ID that names it inside its repeat key. */
-export interface RepeatableOptions {
-  repeat: Pick<CronRepeatOptions, 'cron' | 'tz'> | Pick<EveryRepeatOptions, 'every'>;
-  jobId: string;
-  origin: string;
-  schedule: ScheduledRunMeta;
 }
 
 /**
@@ -47,25 +39,6 @@ export class JobProducer {
       this.stamp(payload, origin, correlationId, schedule),
       { ...contract.options, ...jobOptions },
     );
-  }
-
-  /**
-   * Registers a Bull repeatable job (idempotent: Bull keys it by name, job ID and cron or
-   * interval, and names each tick's job after its tick, so instances adding it at once create
-   * one job per tick). Its data, meta included, is written once, here: see JobDispatcher for
-   * how each tick still gets its own correlation ID.
-   */
-  async repeat<N extends JobName>(
-    name: N,
-    payload: JobPayload<N>,
-    { repeat, jobId, origin, schedule }: RepeatableOptions,
-  ): Promise<Job<JobData<N>>> {
-    const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(name, this.stamp(payload, origin, undefined, schedule), {
-      ...contract.options,
-      repeat,
-      jobId,
-    });
   }
 
   /** One round trip for many jobs of one name (the payout cycle enqueues thousands). */

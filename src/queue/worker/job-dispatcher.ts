@@ -27,8 +27,6 @@ const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
  * checked. A feature registers one at init (the scheduler records and dedupes its ticks so).
  */
 export interface JobRunHook {
-  /** A correlation ID for this run instead of the one stamped in its meta; undefined keeps that. */
-  correlationIdFor(job: Job): string | undefined;
   around(job: Job, run: () => Promise<unknown>): Promise<unknown>;
 }
 
@@ -167,9 +165,8 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
 
   private run(queue: QueueName, job: Job): Promise<unknown> {
     const meta = readMeta(job.data);
-    const ownId = this.hooks.map((hook) => hook.correlationIdFor(job)).find(Boolean);
     const store = {
-      correlationId: ownId ?? meta?.correlationId ?? randomUUID(),
+      correlationId: meta?.correlationId ?? randomUUID(),
       origin: `job ${queue}/${job.name}#${job.id}`,
       job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
     };
