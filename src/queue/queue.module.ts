@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
+import { CorrelationIndex } from './correlation-index';
 import { defaultJobOptions } from './queue.options';
 import { QueueLifecycle } from './queue-lifecycle';
 import { QUEUE_NAMES } from './queue-names';
@@ -34,7 +35,7 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [QueueRegistry, JobProducer, QueueLifecycle],
-  exports: [queues, QueueRegistry, JobProducer],
+  providers: [QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex],
+  exports: [queues, QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex],
 })
 export class QueueModule {}
