@@ -121,6 +121,21 @@ describe('Correlation trail from the index, with 1,000,000 jobs in Redis', () =>
     });
   });
 
+  it('GET /queues runs one CLIENT LIST per call, not one per queue', async () => {
+    const clientLists = async () =>
+      Number(
+        /^cmdstat_client\|list:calls=(\d+)/m.exec(await client.info('commandstats'))?.[1] ?? 0,
+      );
+    const before = await clientLists();
+    const res = await request(http.server)
+      .get('/queues')
+      .set('Cookie', operator.cookie)
+      .expect(200);
+    expect(res.body.queues).toHaveLength(4);
+    expect(res.body.queues.map((q: { workers: number }) => q.workers)).toEqual([0, 0, 0, 0]);
+    expect((await clientLists()) - before).toBe(1);
+  });
+
   it('pages through a 100k-job trail to its end, each job once, trimmed ones counted as missing', async () => {
     const seen = new Set<string>();
     let missing = 0;

@@ -487,17 +487,14 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
       'completed',
       'completed',
     ]);
-    // Pages: one job each, the cursor leads to the second, then the end.
+    // Pages: one job each; the cursor leads to the second, the last page says so.
     const first = await trail('/jobs/by-correlation/trail-abc?limit=1');
     expect(first.body.jobs.map((j: { id: string }) => j.id)).toEqual([String(parent.id)]);
     const second = await trail(
       `/jobs/by-correlation/trail-abc?limit=1&cursor=${first.body.nextCursor}`,
     );
     expect(second.body.jobs.map((j: { id: string }) => j.id)).toEqual([child]);
-    const end = await trail(
-      `/jobs/by-correlation/trail-abc?limit=1&cursor=${second.body.nextCursor}`,
-    );
-    expect(end.body).toMatchObject({ jobs: [], nextCursor: null });
+    expect(second.body.nextCursor).toBeNull();
     const none = await trail('/jobs/by-correlation/nobody-sent-this');
     expect(none.body).toEqual({
       correlationId: 'nobody-sent-this',
