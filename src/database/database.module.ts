@@ -7,7 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { createDatabase, Database } from './database';
+import { closeDatabase, createDatabase, Database } from './database';
 import { migrateToLatest } from './migrator';
 
 @Global()
@@ -44,6 +44,6 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.db.destroy();
+    await closeDatabase(this.db);
   }
 }
