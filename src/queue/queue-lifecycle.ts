@@ -48,6 +48,11 @@ export class QueueLifecycle implements BeforeApplicationShutdown {
     // Bull's close stays pending on these jobs; RedisConnections closes its connections anyway.
     closing.catch(() => undefined);
     const givenUp = this.activeJobs.giveUpAll();
+    // @nestjs/bull closes each queue again in the queue's own onApplicationShutdown, which
+    // would wait on the same pending close: that second wait is dropped.
+    for (const queue of this.queues.all()) {
+      Object.assign(queue, { onApplicationShutdown: () => undefined });
+    }
     for (const job of givenUp) {
       this.logger.warn(
         `Job ${job.queue}#${job.jobId} (${job.name}) given up: still running at the shutdown ` +
