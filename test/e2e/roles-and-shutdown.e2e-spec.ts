@@ -140,7 +140,7 @@ describe('Process roles and graceful shutdown (real processes)', () => {
       SHUTDOWN_TIMEOUT: '1s',
     });
     others.push(slow);
-    await slow.waitReady();
+    await slow.waitReady(90_000);
     const login = await request(apiUrl).post('/auth/login').send(ADMIN).expect(200);
     await request(apiUrl)
       .post('/payouts/cycle')
@@ -177,7 +177,7 @@ describe('Process roles and graceful shutdown (real processes)', () => {
       expect(await (await payouts.getJob(claimed.id))?.getState()).toBe('waiting');
       const rescuer = new AppProcess('worker', { ...env, PROVIDER_LATENCY: '0' });
       others.push(rescuer);
-      await rescuer.waitReady();
+      await rescuer.waitReady(90_000);
       await waitUntil(
         async () => (await (await payouts.getJob(claimed.id))?.getState()) === 'completed',
         { message: 'the handed-back job to complete on the other worker' },
@@ -212,7 +212,7 @@ describe('Process roles and graceful shutdown (real processes)', () => {
       SHUTDOWN_TIMEOUT: '30s',
     });
     others.push(server);
-    await server.waitReady();
+    await server.waitReady(90_000);
 
     // A login whose body arrives in two parts: in flight from its headers on (the server
     // answers 100 Continue once it has them) until the rest of the body is sent.
