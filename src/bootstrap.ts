@@ -12,6 +12,9 @@ import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { setupOpenApi } from './openapi/openapi';
 import { describeRedis } from './redis/redis-options';
 import { inspectRedis } from './redis/redis-preflight';
+import { ExitCode, SHUTDOWN_BACKSTOP_MARGIN_MS } from './shutdown/exit-codes';
+import { gracefulShutdown } from './shutdown/graceful-shutdown';
+import { HttpDrain } from './shutdown/http-drain';
 
 const logger = new NestLogger('Bootstrap');
 
@@ -24,7 +27,7 @@ export function loadConfigOrExit(overrides: Record<string, string> = {}): AppCon
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(78); // EX_CONFIG
+      process.exit(ExitCode.Config);
     }
     throw error;
   }
@@ -60,13 +63,13 @@ export async function startHttp(config: AppConfig): Promise<NestExpressApplicati
   await preflight(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(config), {
     bufferLogs: true,
-    // Keep-alive sockets must not hold the process open at shutdown.
-    forceCloseConnections: true,
   });
   configureHttp(app, config);
+  // Keep-alive connections are closed when idle at shutdown, in-flight requests drained.
+  const http = new HttpDrain(app.getHttpServer());
   await app.listen(config.http.port, config.http.host);
   logger.log(`Role ${config.role}: HTTP on ${config.http.host}:${config.http.port}`);
-  handleSignals(app, config);
+  handleSignals(app, config, http);
   return app;
 }
 
@@ -107,27 +110,32 @@ export async function startWorker(config: AppConfig): Promise<INestApplicationCo
 }
 
 /**
- * SIGTERM/SIGINT: stop taking requests and jobs, let active jobs finish (bounded by
- * SHUTDOWN_TIMEOUT, see QueueLifecycle), close Redis and the database, then exit 0.
+ * SIGTERM/SIGINT: stop taking requests and jobs, let active ones finish until SHUTDOWN_TIMEOUT,
+ * then give up the rest, close everything and exit (see gracefulShutdown and ExitCode). The hard
+ * exit is a last resort, SHUTDOWN_BACKSTOP_MARGIN_MS after the deadline.
  */
-function handleSignals(app: INestApplicationContext, config: AppConfig): void {
+function handleSignals(app: INestApplicationContext, config: AppConfig, http?: HttpDrain): void {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal} received: finishing active work, then exiting`);
-    const server =
-      'getHttpServer' in app ? (app as NestExpressApplication).getHttpServer() : undefined;
-    server?.close();
+    const deadlineAt = Date.now() + config.shutdownTimeoutMs;
+    logger.log(
+      `${signal} received: no new requests or jobs; active ones have ${config.shutdownTimeoutMs} ms ` +
+        '(SHUTDOWN_TIMEOUT) to finish',
+    );
     setTimeout(() => {
-      logger.error('Shutdown took too long: exiting now');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 5_000).unref();
-    app.close().then(
-      () => process.exit(0),
+      logger.error('Shutdown still running long after its deadline: exiting now');
+      process.exit(ExitCode.Failed);
+    }, config.shutdownTimeoutMs + SHUTDOWN_BACKSTOP_MARGIN_MS).unref();
+    gracefulShutdown(app, config, deadlineAt, http).then(
+      (code) => {
+        logger.log(`Shutdown complete: exit code ${code}`);
+        process.exit(code);
+      },
       (error: Error) => {
         logger.error(`Shutdown failed: ${error.message}`);
-        process.exit(1);
+        process.exit(ExitCode.Failed);
       },
     );
   };
@@ -139,6 +147,6 @@ function handleSignals(app: INestApplicationContext, config: AppConfig): void {
 export function run(start: () => Promise<unknown>): void {
   start().catch((error: Error) => {
     logger.error(`Start-up failed: ${error.message}`);
-    process.exit(1);
+    process.exit(ExitCode.Failed);
   });
 }

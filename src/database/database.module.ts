@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { MigrationResultSet } from 'kysely';
 import { AppConfig } from '../config';
-import { createDatabase, Database } from './database';
+import { closeDatabase, createDatabase, Database } from './database';
 import { migrateToLatest } from './migrator';
 
 @Global()
@@ -60,6 +60,6 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.db.destroy();
+    await closeDatabase(this.db);
   }
 }

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@
 import { Job } from 'bull';
 import { Counter, Histogram } from 'prom-client';
 import { JOB_CONTRACTS, JobName, QUEUE_NAMES, QueueName } from '../queue';
+import { QueueLifecycle } from '../queue/queue-lifecycle';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
 import { JobOutcome, ThroughputStore } from './throughput.store';
@@ -41,6 +42,7 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   constructor(
     private readonly queues: QueueRegistry,
     private readonly throughput: ThroughputStore,
+    private readonly lifecycle: QueueLifecycle,
     metrics: MetricsRegistry,
   ) {
     const registers = [metrics.registry];
@@ -88,11 +90,11 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
-   * Writes the last counts once the queues are closed (their last jobs finished): Bull returns
-   * the close that QueueLifecycle started, or starts it. Redis closes after this phase.
+   * Writes the last counts once the queues stopped (their last jobs finished, or were given up
+   * at the shutdown deadline): QueueLifecycle.drain() is bounded. Redis closes after this phase.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues.all().map((queue) => queue.close().catch(() => undefined)));
+    await this.lifecycle.drain();
     await this.throughput.flush();
   }
 

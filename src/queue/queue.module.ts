@@ -2,6 +2,8 @@ import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
+import { ActiveJobs } from './active-jobs';
+import { CorrelationIndex } from './correlation-index';
 import { BACKOFF_STRATEGY, backoffDelay } from './worker/retry-later-error';
 import { defaultJobOptions } from './queue.options';
 import { QueueLifecycle } from './queue-lifecycle';
@@ -36,7 +38,7 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [QueueRegistry, JobProducer, QueueLifecycle],
-  exports: [queues, QueueRegistry, JobProducer],
+  providers: [QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex, ActiveJobs],
+  exports: [queues, QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex, ActiveJobs],
 })
 export class QueueModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
+import { CorrelationIndex } from './correlation-index';
 import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
 import { QueueRegistry } from './queue-registry';
@@ -25,6 +26,7 @@ export class JobProducer {
   constructor(
     private readonly queues: QueueRegistry,
     private readonly correlation: CorrelationContext,
+    private readonly correlationIndex: CorrelationIndex,
   ) {}
 
   async enqueue<N extends JobName>(
@@ -34,11 +36,13 @@ export class JobProducer {
   ): Promise<Job<JobData<N>>> {
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(
-      name,
-      this.stamp(payload, origin, correlationId, schedule),
-      { ...contract.options, ...jobOptions },
-    );
+    const data = this.stamp(payload, origin, correlationId, schedule);
+    const job = await this.queue(contract.queue).add(name, data, {
+      ...contract.options,
+      ...jobOptions,
+    });
+    await this.correlationIndex.record(data.meta.correlationId, contract.queue, [job.id]);
+    return job;
   }
 
   /** One round trip for many jobs of one name (the payout cycle enqueues thousands). */
@@ -50,13 +54,22 @@ export class JobProducer {
     if (jobs.length === 0) return [];
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).addBulk(
+    // One correlation ID for the whole bulk (a fresh one outside any request or job), so the
+    // bulk is one trail and one index write.
+    const trail = correlationId ?? this.correlation.currentOrNew();
+    const added = await this.queue(contract.queue).addBulk(
       jobs.map(({ payload, jobId }) => ({
         name,
-        data: this.stamp(payload, origin, correlationId, schedule),
+        data: this.stamp(payload, origin, trail, schedule),
         opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
       })),
     );
+    await this.correlationIndex.record(
+      trail,
+      contract.queue,
+      added.map((job) => job.id),
+    );
+    return added;
   }
 
   queue(name: QueueName): Queue {

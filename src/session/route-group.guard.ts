@@ -17,6 +17,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The one place route groups are enforced (a global guard). Public: nothing is loaded.
  * Authenticated: the Redis session is loaded and must hold a user who is still allowed in (read
  * fresh from PostgreSQL: SessionAuthenticator); mutations must carry the session's CSRF token.
+ * Operator: the same, and the user must be an operator or an admin now.
  * Admin: the same, and the user must be an admin now.
  * An undecorated route is authenticated, so a forgotten decorator never opens a route.
  */
@@ -51,6 +52,9 @@ export class RouteGroupGuard implements CanActivate {
     }
     if (group === RouteGroup.Admin && user.role !== 'admin') {
       throw new ForbiddenException('This action needs the admin role');
+    }
+    if (group === RouteGroup.Operator && user.role !== 'admin' && user.role !== 'operator') {
+      throw new ForbiddenException('This action needs the operator or admin role');
     }
     return true;
   }

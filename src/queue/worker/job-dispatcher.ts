@@ -15,6 +15,7 @@ import {
 } from '../job-contracts';
 import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
 import { QueueRegistry } from '../queue-registry';
+import { ActiveJobs } from '../active-jobs';
 import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
 import { PermanentJobError } from './permanent-job-error';
 
@@ -58,6 +59,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     private readonly queues: QueueRegistry,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
+    private readonly activeJobs: ActiveJobs,
   ) {}
 
   /** Handlers are collected before any module starts (the legacy scheduler may run one at start). */
@@ -115,7 +117,9 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       const concurrency = this.config.concurrencyFor(queueName);
       // process() resolves only when the queue closes; errors surface through the logger.
       queue
-        .process('*', concurrency, (job: Job) => this.run(queueName, job))
+        .process('*', concurrency, (job: Job) =>
+          this.activeJobs.track(queueName, job, () => this.run(queueName, job)),
+        )
         .catch((error: Error) =>
           this.logger.error(`Queue ${queueName} stopped processing: ${error.message}`),
         );
