@@ -1,5 +1,6 @@
 import { INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { writeSync } from 'node:fs';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -14,6 +15,22 @@ import { inspectRedis, redactUrl } from './redis/redis-preflight';
 
 const logger = new NestLogger('Bootstrap');
 
+/**
+ * Start-up failures reach run() (abortOnError: false) instead of Nest printing a stack trace and
+ * exiting by itself; the logs buffered until our logger is attached are flushed by us, not on
+ * failure (autoFlushLogs: false), so a failed start prints only run()'s line.
+ */
+const START_OPTIONS = { bufferLogs: true, autoFlushLogs: false, abortOnError: false } as const;
+
+/**
+ * Writes one line to stderr before returning. Lines printed right before process.exit() go
+ * through here: the logger writes asynchronously (pino-pretty runs in a worker thread) and its
+ * last lines are lost when the process exits.
+ */
+export function printNow(line: string): void {
+  writeSync(2, `${line}\n`);
+}
+
 /** Reads and validates the environment; a bad value ends the process here, before any port opens. */
 export function loadConfigOrExit(overrides: Record<string, string> = {}): AppConfig {
   try {
@@ -22,7 +39,7 @@ export function loadConfigOrExit(overrides: Record<string, string> = {}): AppCon
     return loadConfig({ ...readEnvironment(process.env), ...overrides });
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      printNow(error.message);
       process.exit(78); // EX_CONFIG
     }
     throw error;
@@ -58,11 +75,12 @@ export async function preflight(config: AppConfig, waitMs = 15_000): Promise<voi
 export async function startHttp(config: AppConfig): Promise<NestExpressApplication> {
   await preflight(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(config), {
-    bufferLogs: true,
+    ...START_OPTIONS,
     // Keep-alive sockets must not hold the process open at shutdown.
     forceCloseConnections: true,
   });
   configureHttp(app, config);
+  app.flushLogs();
   await app.listen(config.http.port, config.http.host);
   logger.log(`Role ${config.role}: HTTP on ${config.http.host}:${config.http.port}`);
   handleSignals(app, config);
@@ -96,10 +114,12 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
 
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
   await preflight(config);
-  const app = await NestFactory.createApplicationContext(AppModule.forRole(config), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRole(config),
+    START_OPTIONS,
+  );
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   logger.log(`Role ${config.role}: processing jobs, no HTTP port`);
   handleSignals(app, config);
   return app;
@@ -114,18 +134,20 @@ function handleSignals(app: INestApplicationContext, config: AppConfig): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal} received: finishing active work, then exiting`);
+    printNow(`${signal} received: finishing active work, then exiting`);
     const server =
       'getHttpServer' in app ? (app as NestExpressApplication).getHttpServer() : undefined;
     server?.close();
     setTimeout(() => {
-      logger.error('Shutdown took too long: exiting now');
+      printNow(
+        `Shutdown took longer than SHUTDOWN_TIMEOUT (${config.shutdownTimeoutMs} ms) + 5 s: exiting now`,
+      );
       process.exit(1);
     }, config.shutdownTimeoutMs + 5_000).unref();
     app.close().then(
       () => process.exit(0),
       (error: Error) => {
-        logger.error(`Shutdown failed: ${error.message}`);
+        printNow(`Shutdown failed: ${error.message}`);
         process.exit(1);
       },
     );
@@ -134,10 +156,30 @@ function handleSignals(app: INestApplicationContext, config: AppConfig): void {
   process.once('SIGINT', shutdown);
 }
 
-/** Entry-point wrapper: a start-up failure prints one clear line and exits non-zero. */
+/** Entry-point wrapper: a start-up failure prints one clear line on stderr and exits 1. */
 export function run(start: () => Promise<unknown>): void {
-  start().catch((error: Error) => {
-    logger.error(`Start-up failed: ${error.message}`);
+  start().catch((error: unknown) => {
+    printNow(`Start-up failed: ${describeStartupFailure(error)}`);
     process.exit(1);
   });
+}
+
+/** The error as one line that says what to change (the errors Node raises itself say neither). */
+export function describeStartupFailure(error: unknown): string {
+  const { code, port, address, message } = (error ?? {}) as {
+    code?: string;
+    port?: number;
+    address?: string;
+    message?: string;
+  };
+  if (code === 'EADDRINUSE') {
+    return (
+      `port ${port} is already in use${address ? ` on ${address}` : ''} (is another instance ` +
+      'running?): stop the process that listens there, or set PORT (environment or .env) to a free port.'
+    );
+  }
+  if (code === 'EACCES' && port !== undefined) {
+    return `not allowed to listen on port ${port}: set PORT to a port above 1023.`;
+  }
+  return (message ?? String(error)).split('\n').join(' ');
 }

@@ -38,7 +38,7 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.database.migrateOnStart) return;
-    const { results = [] } = await migrateToLatest(this.db);
+    const { results = [] } = await migrateToLatest(this.db, this.config.database.url);
     const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
     if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
   }
