@@ -7,6 +7,7 @@ import { QueueLifecycle } from './queue-lifecycle';
 import { QUEUE_NAMES } from './queue-names';
 import { JobProducer } from './queue.producer';
 import { QueueRegistry } from './queue-registry';
+import { RetryChecks } from './retry-checks';
 
 const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name })));
 
@@ -34,7 +35,7 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [QueueRegistry, JobProducer, QueueLifecycle],
-  exports: [queues, QueueRegistry, JobProducer],
+  providers: [QueueRegistry, JobProducer, QueueLifecycle, RetryChecks],
+  exports: [queues, QueueRegistry, JobProducer, RetryChecks],
 })
 export class QueueModule {}

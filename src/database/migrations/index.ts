@@ -4,6 +4,7 @@ import * as m0002 from './0002_payouts';
 import * as m0003 from './0003_payout_processing';
 import * as m0004 from './0004_schedule_runs';
 import * as m0005 from './0005_payout_creator_job';
+import * as m0006 from './0006_notification_lease';
 
 /** Ordered by name; never edit an applied migration: add the next one. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_payout_processing': m0003,
   '0004_schedule_runs': m0004,
   '0005_payout_creator_job': m0005,
+  '0006_notification_lease': m0006,
 };
