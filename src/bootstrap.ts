@@ -63,13 +63,15 @@ export async function preflight(config: AppConfig, waitMs = 15_000): Promise<voi
         'Start Redis or point REDIS_URL at a running one.',
     );
   }
+  // Plain lines on stderr: the app's logger does not exist yet, and Nest's default one colours
+  // its output even in a log file.
   if (report.evictionPolicy !== 'noeviction') {
-    logger.warn(
-      `!!! Redis maxmemory-policy is "${report.evictionPolicy}", not "noeviction": under memory ` +
+    printNow(
+      `WARNING !!! Redis maxmemory-policy is "${report.evictionPolicy}", not "noeviction": under memory ` +
         'pressure Redis will evict queue keys and Bull will lose jobs. Set maxmemory-policy noeviction. !!!',
     );
   }
-  for (const warning of config.warnings()) logger.warn(warning);
+  for (const warning of config.warnings()) printNow(`WARNING ${warning}`);
 }
 
 export async function startHttp(config: AppConfig): Promise<NestExpressApplication> {
@@ -114,10 +116,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
 
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
   await preflight(config);
-  const app = await NestFactory.createApplicationContext(
-    AppModule.forRole(config),
-    START_OPTIONS,
-  );
+  const app = await NestFactory.createApplicationContext(AppModule.forRole(config), START_OPTIONS);
   app.useLogger(app.get(Logger));
   app.flushLogs();
   logger.log(`Role ${config.role}: processing jobs, no HTTP port`);

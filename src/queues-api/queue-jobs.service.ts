@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { AppConfig } from '../config';
 import { JOB_STATES, QUEUE_NAMES } from '../queue';
 import { CorrelationTrailView, JobDetailView, JobPageView, JobRowView } from './dto/job.views';
 import { ListJobsQuery } from './dto/list-jobs.query';
@@ -7,6 +8,7 @@ import { decodeCursor, encodeCursor } from './job-cursor';
 import { jobIdsInState } from './job-states';
 import { correlationIdOf, toJobDetail, toJobRow } from './job-view';
 import { QueueLocator } from './queue-locator';
+import { retentionMayHaveTrimmed } from './trail-retention';
 
 /** Jobs examined at most per page when filtering by name, so one request stays bounded. */
 const MAX_SCAN_PER_PAGE = 1_000;
@@ -18,7 +20,10 @@ const DATA_BATCH = 500;
 /** Reads jobs for the API: pages by state, one job in full, a request's trail of jobs. */
 @Injectable()
 export class QueueJobsService {
-  constructor(private readonly locator: QueueLocator) {}
+  constructor(
+    private readonly locator: QueueLocator,
+    private readonly config: AppConfig,
+  ) {}
 
   async list(queueName: string, query: ListJobsQuery): Promise<JobPageView> {
     const { name, queue } = this.locator.queue(queueName);
@@ -79,7 +84,19 @@ export class QueueJobsService {
       }
     }
     rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    return { correlationId, jobs: rows, scanned, truncated };
+    const trimmed = await retentionMayHaveTrimmed(
+      QUEUE_NAMES.map((name) => this.locator.queue(name).queue),
+      rows.length > 0 ? Date.parse(rows[0].createdAt) : undefined,
+      this.config,
+    );
+    return {
+      correlationId,
+      jobs: rows,
+      scanned,
+      truncated,
+      trimmed,
+      complete: !truncated && !trimmed,
+    };
   }
 
   private async matching(

@@ -59,6 +59,15 @@ export class CorrelationTrailView {
     description: 'true when the scan bound was reached: older jobs were not examined',
   })
   truncated!: boolean;
+  @ApiProperty({
+    description:
+      'true when retention (COMPLETED_JOB_RETENTION, FAILED_JOB_RETENTION) may have removed jobs of this trail',
+  })
+  trimmed!: boolean;
+  @ApiProperty({
+    description: 'true only when the trail is known to be whole: not truncated and not trimmed',
+  })
+  complete!: boolean;
 }
 
 export class JobActionView {
