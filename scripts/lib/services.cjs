@@ -239,10 +239,9 @@ async function startPostgres({ dir, port, fast = false }) {
   port = port ?? (await freePort());
   if (!serverUserCanUse(dir)) {
     // The repository sits where the postgres user cannot reach (for example under /root).
-    const fallback = path.join(
-      os.tmpdir(),
-      `payouts-jobs-pg-${Buffer.from(dir).toString('hex').slice(-24)}`,
-    );
+    // Named by a hash of the whole path: two checkouts must not share (or reuse) one cluster.
+    const hash = require('node:crypto').createHash('sha256').update(dir).digest('hex');
+    const fallback = path.join(os.tmpdir(), `payouts-jobs-pg-${hash.slice(0, 16)}`);
     log(`the postgres user cannot reach ${dir}; keeping the cluster in ${fallback}`);
     dir = fallback;
   }
