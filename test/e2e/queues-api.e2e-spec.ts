@@ -463,7 +463,12 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
     await waitForState(QueueName.Notifications, child, 'completed');
 
     const res = await read('/jobs/by-correlation/trail-abc').expect(200);
-    expect(res.body).toMatchObject({ correlationId: 'trail-abc', truncated: false });
+    expect(res.body).toMatchObject({
+      correlationId: 'trail-abc',
+      truncated: false,
+      trimmed: false,
+      complete: true,
+    });
     expect(res.body.jobs.map((j: { queue: string; id: string }) => `${j.queue}/${j.id}`)).toEqual([
       `payouts/${parent.id}`,
       `notifications/${child}`,
