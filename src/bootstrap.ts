@@ -1,5 +1,6 @@
 import { INestApplicationContext, Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { writeSync } from 'node:fs';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -18,6 +19,22 @@ import { HttpDrain } from './shutdown/http-drain';
 
 const logger = new NestLogger('Bootstrap');
 
+/**
+ * Start-up failures reach run() (abortOnError: false) instead of Nest printing a stack trace and
+ * exiting by itself; the logs buffered until our logger is attached are flushed by us, not on
+ * failure (autoFlushLogs: false), so a failed start prints only run()'s line.
+ */
+const START_OPTIONS = { bufferLogs: true, autoFlushLogs: false, abortOnError: false } as const;
+
+/**
+ * Writes one line to stderr before returning. Lines printed right before process.exit() go
+ * through here: the logger writes asynchronously (pino-pretty runs in a worker thread) and its
+ * last lines are lost when the process exits.
+ */
+export function printNow(line: string): void {
+  writeSync(2, `${line}\n`);
+}
+
 /** Reads and validates the environment; a bad value ends the process here, before any port opens. */
 export function loadConfigOrExit(overrides: Record<string, string> = {}): AppConfig {
   try {
@@ -26,7 +43,7 @@ export function loadConfigOrExit(overrides: Record<string, string> = {}): AppCon
     return loadConfig({ ...readEnvironment(process.env), ...overrides });
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      printNow(error.message);
       process.exit(ExitCode.Config);
     }
     throw error;
@@ -50,21 +67,24 @@ export async function preflight(config: AppConfig, waitMs = 15_000): Promise<voi
         'Start Redis or point REDIS_URL (or REDIS_SENTINELS) at a running one.',
     );
   }
+  // Plain lines on stderr: the app's logger does not exist yet, and Nest's default one colours
+  // its output even in a log file.
   if (report.evictionPolicy !== 'noeviction') {
-    logger.warn(
-      `!!! Redis maxmemory-policy is "${report.evictionPolicy}", not "noeviction": under memory ` +
+    printNow(
+      `WARNING !!! Redis maxmemory-policy is "${report.evictionPolicy}", not "noeviction": under memory ` +
         'pressure Redis will evict queue keys and Bull will lose jobs. Set maxmemory-policy noeviction. !!!',
     );
   }
-  for (const warning of config.warnings()) logger.warn(warning);
+  for (const warning of config.warnings()) printNow(`WARNING ${warning}`);
 }
 
 export async function startHttp(config: AppConfig): Promise<NestExpressApplication> {
   await preflight(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(config), {
-    bufferLogs: true,
+    ...START_OPTIONS,
   });
   configureHttp(app, config);
+  app.flushLogs();
   // Keep-alive connections are closed when idle at shutdown, in-flight requests drained.
   const http = new HttpDrain(app.getHttpServer());
   await app.listen(config.http.port, config.http.host);
@@ -100,10 +120,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
 
 export async function startWorker(config: AppConfig): Promise<INestApplicationContext> {
   await preflight(config);
-  const app = await NestFactory.createApplicationContext(AppModule.forRole(config), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.createApplicationContext(AppModule.forRole(config), START_OPTIONS);
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   logger.log(`Role ${config.role}: processing jobs, no HTTP port`);
   handleSignals(app, config);
   return app;
@@ -120,21 +139,21 @@ function handleSignals(app: INestApplicationContext, config: AppConfig, http?: H
     if (closing) return;
     closing = true;
     const deadlineAt = Date.now() + config.shutdownTimeoutMs;
-    logger.log(
+    printNow(
       `${signal} received: no new requests or jobs; active ones have ${config.shutdownTimeoutMs} ms ` +
         '(SHUTDOWN_TIMEOUT) to finish',
     );
     setTimeout(() => {
-      logger.error('Shutdown still running long after its deadline: exiting now');
+      printNow('Shutdown still running long after its deadline: exiting now');
       process.exit(ExitCode.Failed);
     }, config.shutdownTimeoutMs + SHUTDOWN_BACKSTOP_MARGIN_MS).unref();
     gracefulShutdown(app, config, deadlineAt, http).then(
       (code) => {
-        logger.log(`Shutdown complete: exit code ${code}`);
+        printNow(`Shutdown complete: exit code ${code}`);
         process.exit(code);
       },
       (error: Error) => {
-        logger.error(`Shutdown failed: ${error.message}`);
+        printNow(`Shutdown failed: ${error.message}`);
         process.exit(ExitCode.Failed);
       },
     );
@@ -143,10 +162,30 @@ function handleSignals(app: INestApplicationContext, config: AppConfig, http?: H
   process.once('SIGINT', shutdown);
 }
 
-/** Entry-point wrapper: a start-up failure prints one clear line and exits non-zero. */
+/** Entry-point wrapper: a start-up failure prints one clear line on stderr and exits 1. */
 export function run(start: () => Promise<unknown>): void {
-  start().catch((error: Error) => {
-    logger.error(`Start-up failed: ${error.message}`);
+  start().catch((error: unknown) => {
+    printNow(`Start-up failed: ${describeStartupFailure(error)}`);
     process.exit(ExitCode.Failed);
   });
+}
+
+/** The error as one line that says what to change (the errors Node raises itself say neither). */
+export function describeStartupFailure(error: unknown): string {
+  const { code, port, address, message } = (error ?? {}) as {
+    code?: string;
+    port?: number;
+    address?: string;
+    message?: string;
+  };
+  if (code === 'EADDRINUSE') {
+    return (
+      `port ${port} is already in use${address ? ` on ${address}` : ''} (is another instance ` +
+      'running?): stop the process that listens there, or set PORT (environment or .env) to a free port.'
+    );
+  }
+  if (code === 'EACCES' && port !== undefined) {
+    return `not allowed to listen on port ${port}: set PORT to a port above 1023.`;
+  }
+  return (message ?? String(error)).split('\n').join(' ');
 }

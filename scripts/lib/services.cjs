@@ -285,10 +285,9 @@ function serverUserCanUse(dir) {
 function serverUserDir(dir, tag, what) {
   if (serverUserCanUse(dir)) return dir;
   // The repository sits where the postgres user cannot reach (for example under /root).
-  const fallback = path.join(
-    os.tmpdir(),
-    `payouts-jobs-${tag}-${Buffer.from(dir).toString('hex').slice(-24)}`,
-  );
+  // Named by a hash of the whole path: two checkouts must not share (or reuse) one server's files.
+  const hash = require('node:crypto').createHash('sha256').update(dir).digest('hex');
+  const fallback = path.join(os.tmpdir(), `payouts-jobs-${tag}-${hash.slice(0, 16)}`);
   log(`the postgres user cannot reach ${dir}; keeping ${what} in ${fallback}`);
   return fallback;
 }

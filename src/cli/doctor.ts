@@ -5,6 +5,7 @@ import { Migrator } from 'kysely';
 import { loadConfig, readEnvironment } from '../config';
 import { AppConfig } from '../config/app-config';
 import { createDatabase } from '../database';
+import { describeDatabaseProblem } from '../database/database-errors';
 import { MIGRATIONS } from '../database/migrations';
 import { QUEUE_NAMES } from '../queue/queue-names';
 import { createRedisClient, describeRedis } from '../redis/redis-options';
@@ -29,7 +30,7 @@ async function main(): Promise<number> {
     checks.push({
       name: 'config',
       ok: true,
-      detail: `NODE_ENV=${config.nodeEnv}, APP_ROLE=${config.role}`,
+      detail: `NODE_ENV=${config.nodeEnv}, APP_ROLE=${config.role}, database ${redactUrl(config.database.url)}`,
     });
   } catch (error) {
     checks.push({ name: 'config', ok: false, detail: (error as Error).message });
@@ -138,7 +139,7 @@ async function checkDatabase(config: AppConfig): Promise<Check> {
     return {
       name: 'database',
       ok: false,
-      detail: `${redactUrl(config.database.url)}: ${(error as Error).message}`,
+      detail: describeDatabaseProblem(error, config.database.url),
     };
   } finally {
     await db.destroy();

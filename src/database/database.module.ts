@@ -50,10 +50,10 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
    */
   private async migrate(): Promise<MigrationResultSet> {
     const { url, migrationUrl } = this.config.database;
-    if (migrationUrl === url) return migrateToLatest(this.db);
+    if (migrationUrl === url) return migrateToLatest(this.db, url);
     const direct = createDatabase({ url: migrationUrl, poolSize: 1 });
     try {
-      return await migrateToLatest(direct);
+      return await migrateToLatest(direct, migrationUrl);
     } finally {
       await direct.destroy();
     }

@@ -107,6 +107,9 @@ export interface NotificationsTable {
   last_error: string | null;
   created_at: CreatedAt;
   delivered_at: NullableTimestamp;
+  lease_token: string | null;
+  lease_until: NullableTimestamp;
+  reopened_for_retry: number | null;
 }
 
 export interface NotificationAttemptsTable {

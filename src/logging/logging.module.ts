@@ -42,7 +42,12 @@ export function correlationFields(): Record<string, unknown> {
               ? undefined
               : {
                   target: 'pino-pretty',
-                  options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+                  options: {
+                    singleLine: true,
+                    translateTime: 'SYS:HH:MM:ss.l',
+                    // Colour only for a terminal: a log file or a pipe gets plain lines.
+                    colorize: Boolean(process.stdout.isTTY),
+                  },
                 },
         },
       }),

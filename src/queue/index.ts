@@ -4,6 +4,7 @@ export * from './job-payloads';
 export * from './job-states';
 export { JobProducer, EnqueueOptions } from './queue.producer';
 export { QueueRegistry } from './queue-registry';
+export { RetryCheck, RetryChecks } from './retry-checks';
 export { QueueModule } from './queue.module';
 export { QueueProcessor, JobHandler } from './worker/job-handler.decorators';
 export { PermanentJobError } from './worker/permanent-job-error';

@@ -10,6 +10,7 @@ import { QueueLifecycle } from './queue-lifecycle';
 import { QUEUE_NAMES } from './queue-names';
 import { JobProducer } from './queue.producer';
 import { QueueRegistry } from './queue-registry';
+import { RetryChecks } from './retry-checks';
 
 const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name })));
 
@@ -38,7 +39,22 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex, ActiveJobs],
-  exports: [queues, QueueRegistry, JobProducer, QueueLifecycle, CorrelationIndex, ActiveJobs],
+  providers: [
+    QueueRegistry,
+    JobProducer,
+    QueueLifecycle,
+    CorrelationIndex,
+    ActiveJobs,
+    RetryChecks,
+  ],
+  exports: [
+    queues,
+    QueueRegistry,
+    JobProducer,
+    QueueLifecycle,
+    CorrelationIndex,
+    ActiveJobs,
+    RetryChecks,
+  ],
 })
 export class QueueModule {}
