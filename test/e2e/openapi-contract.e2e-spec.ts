@@ -66,6 +66,10 @@ describe('OpenAPI document: lint and contract', () => {
       { message: 'two paid payouts', timeoutMs: 60_000 },
     );
     ids.payout = paid[0].id;
+    // The total counts every page: a user watches progress with it.
+    const firstPage = await get('/payouts?limit=1').expect(200);
+    expect(firstPage.body).toMatchObject({ total: 2, nextCursor: expect.any(String) });
+    expect(firstPage.body.items).toHaveLength(1);
     const exported = await post('/exports', {}).expect(202);
     ids.export = exported.body.exportId;
     await waitUntil(

@@ -54,4 +54,8 @@ export class PayoutPageView {
   @ApiProperty({ type: [PayoutViewDoc] }) items!: PayoutViewDoc[];
   @ApiProperty({ type: String, nullable: true, description: 'Pass it as cursor for the next page' })
   nextCursor!: string | null;
+  @ApiProperty({
+    description: 'Payouts matching the filters, all pages together (to watch progress)',
+  })
+  total!: number;
 }
