@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
+import { AppConfig } from './config';
 import { CorrelationMiddleware } from './correlation';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { securityHeaders } from './http/security-headers';
@@ -11,23 +11,11 @@ import { RequestLogMiddleware } from './logging/request-log.middleware';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { setupOpenApi } from './openapi/openapi';
 import { inspectRedis, redactUrl } from './redis/redis-preflight';
+import { stopTracing } from './tracing';
+
+export { loadConfigOrExit } from './config/load-config-or-exit';
 
 const logger = new NestLogger('Bootstrap');
-
-/** Reads and validates the environment; a bad value ends the process here, before any port opens. */
-export function loadConfigOrExit(overrides: Record<string, string> = {}): AppConfig {
-  try {
-    // The one place that reads process.env (through readEnvironment).
-    // eslint-disable-next-line no-restricted-syntax
-    return loadConfig({ ...readEnvironment(process.env), ...overrides });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
-}
 
 /**
  * Redis must answer before anything starts (retrying for a while, so a process started beside
@@ -107,7 +95,8 @@ export async function startWorker(config: AppConfig): Promise<INestApplicationCo
 
 /**
  * SIGTERM/SIGINT: stop taking requests and jobs, let active jobs finish (bounded by
- * SHUTDOWN_TIMEOUT, see QueueLifecycle), close Redis and the database, then exit 0.
+ * SHUTDOWN_TIMEOUT, see QueueLifecycle), close Redis and the database, export the last spans,
+ * then exit 0.
  */
 function handleSignals(app: INestApplicationContext, config: AppConfig): void {
   let closing = false;
@@ -123,7 +112,7 @@ function handleSignals(app: INestApplicationContext, config: AppConfig): void {
       process.exit(1);
     }, config.shutdownTimeoutMs + 5_000).unref();
     app.close().then(
-      () => process.exit(0),
+      () => stopTracing().then(() => process.exit(0)),
       (error: Error) => {
         logger.error(`Shutdown failed: ${error.message}`);
         process.exit(1);

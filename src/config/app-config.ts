@@ -8,12 +8,14 @@ import type {
   MetricsEnv,
   NodeEnv,
   NotificationsEnv,
+  OtlpProtocol,
   PaymentProviderKind,
   PayoutsEnv,
   QueueEnv,
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
+  TracingEnv,
 } from './env';
 
 type ValidatedEnv = AppEnv &
@@ -25,7 +27,8 @@ type ValidatedEnv = AppEnv &
   PayoutsEnv &
   NotificationsEnv &
   ExportsEnv &
-  MetricsEnv;
+  MetricsEnv &
+  TracingEnv;
 
 /** Used only outside production, so a laptop starts with no setup; production must set its own. */
 const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
@@ -79,6 +82,15 @@ export class AppConfig {
   };
   readonly correlation: { enabled: boolean };
   readonly scheduler: { distributed: boolean; runRetentionMs: number };
+  /** OpenTelemetry export; undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset (tracing off). */
+  readonly tracing?: {
+    /** Where spans are sent: OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+    tracesUrl: string;
+    protocol: OtlpProtocol;
+    headers: Record<string, string>;
+    serviceName: string;
+    scheduleDelayMs: number;
+  };
   /** Validated-elsewhere extras (schedule overrides, provider settings) read by their own modules. */
   readonly raw: Readonly<Record<string, string | undefined>>;
 
@@ -146,6 +158,15 @@ export class AppConfig {
       distributed: env.USE_DISTRIBUTED_SCHEDULER,
       runRetentionMs: env.SCHEDULER_RUN_RETENTION,
     };
+    this.tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          tracesUrl: `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+          headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+          serviceName: env.OTEL_SERVICE_NAME ?? `payouts-${env.APP_ROLE}`,
+          scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+        }
+      : undefined;
   }
 
   concurrencyFor(queue: string): number {
@@ -228,4 +249,22 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value` pairs separated by commas, values URL-encoded (the spec's format). */
+function parseOtlpHeaders(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const raw = pair.slice(at + 1).trim();
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // Not valid percent-encoding: send it as written.
+    }
+    headers[pair.slice(0, at).trim()] = decoded;
+  }
+  return headers;
 }

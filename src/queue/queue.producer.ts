@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CronRepeatOptions, EveryRepeatOptions, Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
+import { TraceCarrier, traceEnqueue } from '../tracing';
 import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
 import { QueueRegistry } from './queue-registry';
@@ -26,7 +27,7 @@ export interface RepeatableOptions {
 /**
  * Every job enters Redis here. The job name picks the queue and the payload type, so a wrong
  * payload does not compile, and every job carries `meta` with the correlation ID of the request
- * or job that enqueued it.
+ * or job that enqueued it, and (when tracing is on) the trace context of the enqueue's span.
  */
 @Injectable()
 export class JobProducer {
@@ -42,10 +43,15 @@ export class JobProducer {
   ): Promise<Job<JobData<N>>> {
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(
-      name,
-      this.stamp(payload, origin, correlationId, schedule),
-      { ...contract.options, ...jobOptions },
+    return traceEnqueue(contract.queue, name, 1, (trace) =>
+      this.queue(contract.queue).add(
+        name,
+        this.stamp(payload, origin, correlationId, schedule, trace),
+        {
+          ...contract.options,
+          ...jobOptions,
+        },
+      ),
     );
   }
 
@@ -53,7 +59,8 @@ export class JobProducer {
    * Registers a Bull repeatable job (idempotent: Bull keys it by name, job ID and cron or
    * interval, and names each tick's job after its tick, so instances adding it at once create
    * one job per tick). Its data, meta included, is written once, here: see JobDispatcher for
-   * how each tick still gets its own correlation ID.
+   * how each tick still gets its own correlation ID. No trace context either: each tick starts
+   * its own trace rather than joining the one that registered the schedule.
    */
   async repeat<N extends JobName>(
     name: N,
@@ -77,12 +84,14 @@ export class JobProducer {
     if (jobs.length === 0) return [];
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).addBulk(
-      jobs.map(({ payload, jobId }) => ({
-        name,
-        data: this.stamp(payload, origin, correlationId, schedule),
-        opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
-      })),
+    return traceEnqueue(contract.queue, name, jobs.length, (trace) =>
+      this.queue(contract.queue).addBulk(
+        jobs.map(({ payload, jobId }) => ({
+          name,
+          data: this.stamp(payload, origin, correlationId, schedule, trace),
+          opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
+        })),
+      ),
     );
   }
 
@@ -95,12 +104,14 @@ export class JobProducer {
     origin?: string,
     correlationId?: string,
     schedule?: ScheduledRunMeta,
+    trace?: TraceCarrier,
   ): P & { meta: JobMeta } {
     const meta: JobMeta = {
       correlationId: correlationId ?? this.correlation.currentOrNew(),
       enqueuedAt: Date.now(),
       origin: origin ?? this.correlation.origin ?? 'unknown',
       ...(schedule ? { schedule } : {}),
+      ...(trace ? { trace } : {}),
     };
     return { ...payload, meta };
   }
