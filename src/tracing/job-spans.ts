@@ -25,9 +25,18 @@ export interface JobRunIdentity {
   correlationId: string;
 }
 
-// A proxy: it starts real spans once the SDK is registered (src/tracing/start-tracing.ts), no-op
-// spans otherwise.
+// A proxy: it starts real spans once the SDK is registered (src/tracing/start-tracing.ts).
 const tracer = trace.getTracer('payouts-jobs');
+
+/**
+ * Set once, by startTracing, when the SDK is registered. While it is false the wrappers below
+ * call straight through: no span objects, no context switch, no extra promise per job.
+ */
+let sdkRegistered = false;
+
+export function enableJobSpans(): void {
+  sdkRegistered = true;
+}
 
 /**
  * Runs `enqueue` inside a producer span and hands it the trace context to stamp into the jobs'
@@ -40,6 +49,7 @@ export function traceEnqueue<T>(
   count: number,
   enqueue: (carrier: TraceCarrier | undefined) => Promise<T>,
 ): Promise<T> {
+  if (!sdkRegistered) return enqueue(undefined);
   const attributes: Attributes = {
     'messaging.system': 'bull',
     'messaging.operation.type': 'send',
@@ -52,8 +62,6 @@ export function traceEnqueue<T>(
     `publish ${queue}/${jobName}`,
     { kind: SpanKind.PRODUCER, attributes },
     (span) => {
-      // Tracing off: a no-op span, and nothing is added to the jobs or around the promise.
-      if (!trace.isSpanContextValid(span.spanContext())) return enqueue(undefined);
       const carrier: TraceCarrier = {};
       propagation.inject(context.active(), carrier);
       return finish(span, enqueue(carrier.traceparent ? carrier : undefined), (result) => {
@@ -75,6 +83,7 @@ export function traceJobRun<T>(
   carrier: unknown,
   handle: () => Promise<T>,
 ): Promise<T> {
+  if (!sdkRegistered) return handle();
   return tracer.startActiveSpan(
     `process ${run.queue}/${run.jobName}`,
     {
@@ -91,7 +100,7 @@ export function traceJobRun<T>(
       },
     },
     parentOf(carrier),
-    (span) => (trace.isSpanContextValid(span.spanContext()) ? finish(span, handle()) : handle()),
+    (span) => finish(span, handle()),
   );
 }
 

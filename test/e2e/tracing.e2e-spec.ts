@@ -33,7 +33,7 @@ describe('Tracing with OpenTelemetry (api + worker processes, OTLP/HTTP)', () =>
     databaseUrl = await createTestDatabase();
     receiver = await OtlpReceiver.start();
     const env = testEnv(redis.url, databaseUrl, {
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: 'debug',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       PROVIDER_LATENCY: '0',
@@ -124,6 +124,7 @@ describe('Tracing with OpenTelemetry (api + worker processes, OTLP/HTTP)', () =>
     const requestSpan = await requestSpanOf(jobId);
     expect(requestSpan).toMatchObject({ service: 'payouts-api', parentSpanId: undefined });
     expect(requestSpan.name).toBe('POST /payees/:id/pay');
+    expect(requestSpan.attributes['app.correlation_id']).toEqual(expect.any(String));
 
     const traceId = requestSpan.traceId;
     const runs = await chainOf(traceId);
@@ -179,6 +180,21 @@ describe('Tracing with OpenTelemetry (api + worker processes, OTLP/HTTP)', () =>
       { message: 'PostgreSQL and Redis spans from both processes' },
     );
     expect(calls.pg.every((s) => s.kind === SPAN_KIND.CLIENT)).toBe(true);
+
+    // The worker's log lines of each run name its trace and span, beside the correlation ID.
+    for (const run of runs) {
+      const line = await worker.waitForLog(
+        (l) =>
+          l.jobId === run.attributes['messaging.message.id'] &&
+          l.jobName === run.attributes['bull.job.name'],
+        `a log line of ${String(run.attributes['bull.job.name'])}`,
+      );
+      expect(line).toMatchObject({
+        traceId,
+        spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+        correlationId: requestSpan.attributes['app.correlation_id'],
+      });
+    }
 
     // Every span but the request's has its parent in the same trace.
     const spans = receiver.trace(traceId);
