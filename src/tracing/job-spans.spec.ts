@@ -13,7 +13,6 @@ const RUN = {
   jobName: 'payout.process',
   jobId: '7',
   attempt: 2,
-  correlationId: 'c-1',
 };
 
 describe('job spans', () => {
@@ -24,9 +23,9 @@ describe('job spans', () => {
         given = carrier;
       });
       expect(given).toBeUndefined();
-      await expect(traceJobRun(RUN, undefined, async () => 'done')).resolves.toBe('done');
+      await expect(traceJobRun(RUN, 'c-1', undefined, async () => 'done')).resolves.toBe('done');
       await expect(
-        traceJobRun(RUN, undefined, async () => Promise.reject(new Error('boom'))),
+        traceJobRun(RUN, 'c-1', undefined, async () => Promise.reject(new Error('boom'))),
       ).rejects.toThrow('boom');
     });
   });
@@ -60,7 +59,7 @@ describe('job spans', () => {
       expect(parentCarrier?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
       let childCarrier: TraceCarrier | undefined;
-      await traceJobRun(RUN, parentCarrier, () =>
+      await traceJobRun(RUN, 'c-1', parentCarrier, () =>
         traceEnqueue('notifications', 'notification.payout', 1, async (carrier) => {
           childCarrier = carrier;
         }),
@@ -89,8 +88,13 @@ describe('job spans', () => {
     });
 
     it('starts a new trace for a job with no or a malformed trace context', async () => {
-      await traceJobRun(RUN, { traceparent: 'garbage', tracestate: 42 }, async () => undefined);
-      await traceJobRun(RUN, 'not an object', async () => undefined);
+      await traceJobRun(
+        RUN,
+        'c-1',
+        { traceparent: 'garbage', tracestate: 42 },
+        async () => undefined,
+      );
+      await traceJobRun(RUN, 'c-1', 'not an object', async () => undefined);
       const spans = exporter.getFinishedSpans();
       expect(spans).toHaveLength(2);
       for (const span of spans) expect(span.parentSpanContext).toBeUndefined();
@@ -98,7 +102,7 @@ describe('job spans', () => {
 
     it('marks a failed run as an error and rethrows', async () => {
       await expect(
-        traceJobRun(RUN, undefined, async () => Promise.reject(new Error('provider down'))),
+        traceJobRun(RUN, 'c-1', undefined, async () => Promise.reject(new Error('provider down'))),
       ).rejects.toThrow('provider down');
       const [span] = exporter.getFinishedSpans();
       expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'provider down' });

@@ -16,13 +16,12 @@ export interface TraceCarrier {
   tracestate?: string;
 }
 
-/** What identifies one run of a job on its span. */
+/** What identifies one run of a job on its span (the job's CLS identity, see JobContext). */
 export interface JobRunIdentity {
   queue: string;
   jobName: string;
   jobId: string;
   attempt: number;
-  correlationId: string;
 }
 
 // A proxy: it starts real spans once the SDK is registered (src/tracing/start-tracing.ts).
@@ -80,6 +79,7 @@ export function traceEnqueue<T>(
  */
 export function traceJobRun<T>(
   run: JobRunIdentity,
+  correlationId: string,
   carrier: unknown,
   handle: () => Promise<T>,
 ): Promise<T> {
@@ -96,7 +96,7 @@ export function traceJobRun<T>(
         'messaging.message.id': run.jobId,
         'bull.job.name': run.jobName,
         'bull.job.attempt': run.attempt,
-        'app.correlation_id': run.correlationId,
+        'app.correlation_id': correlationId,
       },
     },
     parentOf(carrier),

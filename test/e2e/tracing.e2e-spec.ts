@@ -214,4 +214,12 @@ describe('Tracing with OpenTelemetry (api + worker processes, OTLP/HTTP)', () =>
     const runs = await chainOf(traceId);
     expect(runs.map((run) => run.service)).toEqual(CHAIN.map(() => 'payouts-worker'));
   });
+
+  it('starts a new trace when the incoming traceparent is malformed', async () => {
+    const { jobId } = await pay({ traceparent: '00-zz-not-a-trace-01', tracestate: '=,=' });
+    const requestSpan = await requestSpanOf(jobId);
+    expect(requestSpan.parentSpanId).toBeUndefined();
+    expect(requestSpan.traceId).toMatch(/^[0-9a-f]{32}$/);
+    await chainOf(requestSpan.traceId);
+  });
 });

@@ -106,7 +106,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     const queue = JOB_CONTRACTS[name].queue;
     const identity = { queue, jobName: name, jobId: run.runId, attempt: 1 };
     const store = { correlationId: run.correlationId, origin: run.origin, job: identity };
-    return traceJobRun({ ...identity, correlationId: run.correlationId }, undefined, () =>
+    return traceJobRun(identity, run.correlationId, undefined, () =>
       this.correlation.run(store, () => handler(job)),
     );
   }
@@ -169,18 +169,12 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
   private run(queue: QueueName, job: Job): Promise<unknown> {
     const meta = readMeta(job.data);
     const ownId = this.hooks.map((hook) => hook.correlationIdFor(job)).find(Boolean);
-    const identity = {
-      queue,
-      jobName: job.name,
-      jobId: String(job.id),
-      attempt: job.attemptsMade + 1,
-    };
     const store = {
       correlationId: ownId ?? meta?.correlationId ?? randomUUID(),
       origin: `job ${queue}/${job.name}#${job.id}`,
-      job: identity,
+      job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
     };
-    return traceJobRun({ ...identity, correlationId: store.correlationId }, meta?.trace, () =>
+    return traceJobRun(store.job, store.correlationId, meta?.trace, () =>
       this.correlation.run(store, () => this.handle(job)),
     );
   }
