@@ -4,7 +4,7 @@ import { writeSync } from 'node:fs';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
+import { AppConfig } from './config';
 import { CorrelationMiddleware } from './correlation';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { securityHeaders } from './http/security-headers';
@@ -16,6 +16,9 @@ import { inspectRedis } from './redis/redis-preflight';
 import { ExitCode, SHUTDOWN_BACKSTOP_MARGIN_MS } from './shutdown/exit-codes';
 import { gracefulShutdown } from './shutdown/graceful-shutdown';
 import { HttpDrain } from './shutdown/http-drain';
+import { stopTracing } from './tracing';
+
+export { loadConfigOrExit } from './config/load-config-or-exit';
 
 const logger = new NestLogger('Bootstrap');
 
@@ -33,21 +36,6 @@ const START_OPTIONS = { bufferLogs: true, autoFlushLogs: false, abortOnError: fa
  */
 export function printNow(line: string): void {
   writeSync(2, `${line}\n`);
-}
-
-/** Reads and validates the environment; a bad value ends the process here, before any port opens. */
-export function loadConfigOrExit(overrides: Record<string, string> = {}): AppConfig {
-  try {
-    // The one place that reads process.env (through readEnvironment).
-    // eslint-disable-next-line no-restricted-syntax
-    return loadConfig({ ...readEnvironment(process.env), ...overrides });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      printNow(error.message);
-      process.exit(ExitCode.Config);
-    }
-    throw error;
-  }
 }
 
 /**
@@ -148,10 +136,12 @@ function handleSignals(app: INestApplicationContext, config: AppConfig, http?: H
       process.exit(ExitCode.Failed);
     }, config.shutdownTimeoutMs + SHUTDOWN_BACKSTOP_MARGIN_MS).unref();
     gracefulShutdown(app, config, deadlineAt, http).then(
-      (code) => {
-        printNow(`Shutdown complete: exit code ${code}`);
-        process.exit(code);
-      },
+      // The last spans are exported once everything else is closed.
+      (code) =>
+        stopTracing().then(() => {
+          printNow(`Shutdown complete: exit code ${code}`);
+          process.exit(code);
+        }),
       (error: Error) => {
         printNow(`Shutdown failed: ${error.message}`);
         process.exit(ExitCode.Failed);

@@ -9,12 +9,14 @@ import type {
   MetricsEnv,
   NodeEnv,
   NotificationsEnv,
+  OtlpProtocol,
   PaymentProviderKind,
   PayoutsEnv,
   QueueEnv,
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
+  TracingEnv,
 } from './env';
 
 type ValidatedEnv = AppEnv &
@@ -27,7 +29,8 @@ type ValidatedEnv = AppEnv &
   PayoutsEnv &
   NotificationsEnv &
   ExportsEnv &
-  MetricsEnv;
+  MetricsEnv &
+  TracingEnv;
 
 /** Where Redis is: one server (url), or the primary named by Sentinel (url then gives credentials, db, TLS). */
 export interface RedisSettings {
@@ -112,6 +115,15 @@ export class AppConfig {
   };
   readonly correlation: { enabled: boolean };
   readonly scheduler: { distributed: boolean; runRetentionMs: number };
+  /** OpenTelemetry export; undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset (tracing off). */
+  readonly tracing?: {
+    /** Where spans are sent: OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+    tracesUrl: string;
+    protocol: OtlpProtocol;
+    headers: Record<string, string>;
+    serviceName: string;
+    scheduleDelayMs: number;
+  };
   /** Validated-elsewhere extras (schedule overrides, provider settings) read by their own modules. */
   readonly raw: Readonly<Record<string, string | undefined>>;
 
@@ -206,6 +218,15 @@ export class AppConfig {
       distributed: env.USE_DISTRIBUTED_SCHEDULER,
       runRetentionMs: env.SCHEDULER_RUN_RETENTION,
     };
+    this.tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          tracesUrl: `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+          headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+          serviceName: env.OTEL_SERVICE_NAME ?? `payouts-${env.APP_ROLE}`,
+          scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+        }
+      : undefined;
   }
 
   concurrencyFor(queue: string): number {
@@ -331,4 +352,22 @@ function parseHostPorts(list: string): Array<{ host: string; port: number }> {
     const at = entry.lastIndexOf(':');
     return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
   });
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value` pairs separated by commas, values URL-encoded (the spec's format). */
+function parseOtlpHeaders(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const raw = pair.slice(at + 1).trim();
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // Not valid percent-encoding: send it as written.
+    }
+    headers[pair.slice(0, at).trim()] = decoded;
+  }
+  return headers;
 }

@@ -94,9 +94,47 @@ describe('loadConfig', () => {
     ['SMTP_URL', 'http://mail.example.test', 'must be an smtp:// or smtps:// URL'],
     ['NOTIFICATION_FROM', 'payouts team', 'must be an email address'],
     ['EXPORT_RETENTION', '1s', 'must be a duration'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318', 'must be an http:// or https:// URL'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'must be one of http/protobuf, http/json'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'no pairs', 'must be key=value pairs'],
+    ['OTEL_SERVICE_NAME', 'has space', 'must be 1-100 letters'],
+    ['OTEL_BSP_SCHEDULE_DELAY', 'often', 'must be a duration'],
   ])('refuses %s=%j, naming it and what it must be', (variable, value, expected) => {
     const message = problemsOf({ [variable]: value });
     expect(message).toContain(`- ${variable}: ${expected}`);
+  });
+
+  it('turns tracing on only with an OTLP endpoint, naming the service after the role', () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(
+      loadConfig({
+        APP_ROLE: 'worker',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc, x-tenant = payouts',
+      }).tracing,
+    ).toEqual({
+      tracesUrl: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: { authorization: 'Bearer abc', 'x-tenant': 'payouts' },
+      serviceName: 'payouts-worker',
+      scheduleDelayMs: 5000,
+    });
+    const named = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.test/otlp',
+      OTEL_SERVICE_NAME: 'payouts-eu',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    }).tracing;
+    expect(named).toMatchObject({
+      tracesUrl: 'https://otlp.example.test/otlp/v1/traces',
+      serviceName: 'payouts-eu',
+      protocol: 'http/json',
+    });
+  });
+
+  it('never prints OTLP export headers back', () => {
+    const message = problemsOf({ OTEL_EXPORTER_OTLP_HEADERS: 'Bearer topsecret' });
+    expect(message).toContain('OTEL_EXPORTER_OTLP_HEADERS');
+    expect(message).not.toContain('topsecret');
   });
 
   it('lists every bad variable in one message, with what it got', () => {

@@ -1,4 +1,5 @@
 import { JobId, JobOptions } from 'bull';
+import type { TraceCarrier } from '../tracing';
 import {
   AnalyticsDailyStatsJob,
   ExportPayoutsJob,
@@ -76,6 +77,8 @@ export interface JobMeta {
   /** What enqueued it: `http POST /payouts/cycle`, `job payouts/payout.cycle#42`, `schedule payout-cycle`, `cli`. */
   origin: string;
   schedule?: ScheduledRunMeta;
+  /** W3C trace context of the enqueue's span, when tracing is on: the run continues that trace. */
+  trace?: TraceCarrier;
 }
 
 export type JobData<N extends JobName> = JobPayload<N> & { meta: JobMeta };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
+import { TraceCarrier, traceEnqueue } from '../tracing';
 import { CorrelationIndex } from './correlation-index';
 import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
@@ -36,12 +37,14 @@ export class JobProducer {
   ): Promise<Job<JobData<N>>> {
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    const data = this.stamp(payload, origin, correlationId, schedule);
-    const job = await this.queue(contract.queue).add(name, data, {
-      ...contract.options,
-      ...jobOptions,
-    });
-    await this.correlationIndex.record(data.meta.correlationId, contract.queue, [job.id]);
+    const trail = correlationId ?? this.correlation.currentOrNew();
+    const job = await traceEnqueue(contract.queue, name, 1, (trace) =>
+      this.queue(contract.queue).add(name, this.stamp(payload, origin, trail, schedule, trace), {
+        ...contract.options,
+        ...jobOptions,
+      }),
+    );
+    await this.correlationIndex.record(trail, contract.queue, [job.id]);
     return job;
   }
 
@@ -57,12 +60,14 @@ export class JobProducer {
     // One correlation ID for the whole bulk (a fresh one outside any request or job), so the
     // bulk is one trail and one index write.
     const trail = correlationId ?? this.correlation.currentOrNew();
-    const added = await this.queue(contract.queue).addBulk(
-      jobs.map(({ payload, jobId }) => ({
-        name,
-        data: this.stamp(payload, origin, trail, schedule),
-        opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
-      })),
+    const added = await traceEnqueue(contract.queue, name, jobs.length, (trace) =>
+      this.queue(contract.queue).addBulk(
+        jobs.map(({ payload, jobId }) => ({
+          name,
+          data: this.stamp(payload, origin, trail, schedule, trace),
+          opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
+        })),
+      ),
     );
     await this.correlationIndex.record(
       trail,
@@ -81,12 +86,14 @@ export class JobProducer {
     origin?: string,
     correlationId?: string,
     schedule?: ScheduledRunMeta,
+    trace?: TraceCarrier,
   ): P & { meta: JobMeta } {
     const meta: JobMeta = {
       correlationId: correlationId ?? this.correlation.currentOrNew(),
       enqueuedAt: Date.now(),
       origin: origin ?? this.correlation.origin ?? 'unknown',
       ...(schedule ? { schedule } : {}),
+      ...(trace ? { trace } : {}),
     };
     return { ...payload, meta };
   }

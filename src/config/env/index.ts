@@ -9,9 +9,11 @@ import { QueueEnv } from './queue.env';
 import { RedisEnv } from './redis.env';
 import { SchedulerEnv } from './scheduler.env';
 import { SessionEnv } from './session.env';
+import { TracingEnv } from './tracing.env';
 
 export * from './app.env';
 export * from './payouts.env';
+export * from './tracing.env';
 
 /** The schema, split by concern. Every variable the process reads is a property of one of these. */
 export const ENV_SCHEMAS = [
@@ -26,6 +28,7 @@ export const ENV_SCHEMAS = [
   NotificationsEnv,
   ExportsEnv,
   MetricsEnv,
+  TracingEnv,
 ] as const;
 
 export {
@@ -40,6 +43,7 @@ export {
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
+  TracingEnv,
 };
 
 /** Values never printed back in error messages. */
@@ -49,4 +53,5 @@ export const SECRET_VARIABLES = new Set([
   'METRICS_TOKEN',
   'SMTP_URL',
   'REDIS_SENTINEL_PASSWORD',
+  'OTEL_EXPORTER_OTLP_HEADERS',
 ]);

@@ -5,6 +5,7 @@ import { Job } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config';
 import { CorrelationContext, isSafeCorrelationId } from '../../correlation';
+import { traceJobRun } from '../../tracing';
 import {
   JOB_CONTRACTS,
   JobData,
@@ -103,12 +104,11 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     };
     this.checkPayload(job);
     const queue = JOB_CONTRACTS[name].queue;
-    const store = {
-      correlationId: run.correlationId,
-      origin: run.origin,
-      job: { queue, jobName: name, jobId: run.runId, attempt: 1 },
-    };
-    return this.correlation.run(store, () => handler(job));
+    const identity = { queue, jobName: name, jobId: run.runId, attempt: 1 };
+    const store = { correlationId: run.correlationId, origin: run.origin, job: identity };
+    return traceJobRun(identity, run.correlationId, undefined, () =>
+      this.correlation.run(store, () => handler(job)),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -167,6 +167,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       throw new Error(`Job handlers are not wired correctly:\n  - ${problems.join('\n  - ')}`);
   }
 
+  /** One attempt of a job: its span (continuing the trace in its meta), then its CLS context. */
   private run(queue: QueueName, job: Job): Promise<unknown> {
     const meta = readMeta(job.data);
     const store = {
@@ -174,7 +175,9 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       origin: `job ${queue}/${job.name}#${job.id}`,
       job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
     };
-    return this.correlation.run(store, () => this.handle(job));
+    return traceJobRun(store.job, store.correlationId, meta?.trace, () =>
+      this.correlation.run(store, () => this.handle(job)),
+    );
   }
 
   private async handle(job: Job): Promise<unknown> {
