@@ -74,7 +74,11 @@ function ensureEngine() {
     ['runc', 'runc'],
     ['podman-compose', 'podman-compose'],
     ['debootstrap', 'debootstrap'],
-  ].filter(([binary]) => !which(binary) && !fs.existsSync(`/usr/sbin/${binary}`));
+    // Compose services find each other by name: on podman's CNI networks that is this plugin.
+    ['/usr/lib/cni/dnsname', 'golang-github-containernetworking-plugin-dnsname'],
+  ].filter(
+    ([binary]) => !which(binary) && !fs.existsSync(`/usr/sbin/${binary}`) && !fs.existsSync(binary),
+  );
   if (missing.length > 0) {
     const packages = missing.map(([, pkg]) => pkg);
     if (!isRoot() || !which('apt-get')) {
@@ -160,11 +164,18 @@ function addNode(root) {
       path.join(root, 'usr/local/bin', tool),
     );
   }
+  // `npm ci` in the build stages reaches the registry through whatever this machine trusts (a
+  // TLS-inspecting proxy's CA, say): the image trusts the machine's CA bundle too.
+  if (fs.existsSync(HOST_CA_BUNDLE)) {
+    fs.mkdirSync(path.join(root, path.dirname(HOST_CA_BUNDLE)), { recursive: true });
+    fs.copyFileSync(HOST_CA_BUNDLE, path.join(root, HOST_CA_BUNDLE));
+  }
   // The same user (name and uid) as the official node images, so the Dockerfile works on both.
   chroot(root, 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home node');
 }
 
 const ENV_PATH = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Builds the two local base images when missing (a few minutes once, then reused). */
 function ensureLocalBaseImages(engine) {
@@ -191,7 +202,11 @@ function ensureLocalBaseImages(engine) {
       try {
         chroot(app, clean);
         addNode(app);
-        importRootfs(engine, app, LOCAL_NODE_BASE, [ENV_PATH, 'CMD ["node"]']);
+        importRootfs(engine, app, LOCAL_NODE_BASE, [
+          ENV_PATH,
+          `ENV NODE_EXTRA_CA_CERTS=${HOST_CA_BUNDLE}`,
+          'CMD ["node"]',
+        ]);
       } finally {
         fs.rmSync(app, { recursive: true, force: true });
       }

@@ -47,7 +47,11 @@ async function http(
   route: string,
   init: RequestInit & { session?: { cookie: string; csrfToken: string } } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; cookies: string[] }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // As the TLS proxy in front of the API would (production session cookies are Secure).
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-forwarded-proto': 'https',
+  };
   if (init.session) {
     headers.cookie = init.session.cookie;
     headers['x-csrf-token'] = init.session.csrfToken;
@@ -95,13 +99,13 @@ async function payoutsByStatus(): Promise<Record<string, number>> {
   );
 }
 
-/** `Job done` debug lines a container logged for jobs of the payouts queue. */
+/** `Job done` debug lines a container logged for jobs of the payouts queue (job fields are flat). */
 async function payoutJobsDone(container: string): Promise<number> {
   return (await stack.logs(container))
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; job?: { queue?: string; jobName?: string } })
-    .filter((line) => line.msg === 'Job done' && line.job?.queue === 'payouts').length;
+    .map((line) => JSON.parse(line) as { msg?: string; queue?: string })
+    .filter((line) => line.msg === 'Job done' && line.queue === 'payouts').length;
 }
 
 beforeAll(async () => {
@@ -137,7 +141,8 @@ beforeAll(async () => {
     `payouts-deploy-${process.pid}`,
     ['docker-compose.yml', ...(images.local ? ['deploy/compose.local-services.yml'] : [])],
     // LOG_LEVEL=debug: workers log each job they finish, which shows both took payouts.
-    { ...process.env, ...secrets, API_PORT: String(port), LOG_LEVEL: 'debug' },
+    // TRUST_PROXY: this test stands in for the TLS proxy (X-Forwarded-Proto: https).
+    { ...process.env, ...secrets, API_PORT: String(port), LOG_LEVEL: 'debug', TRUST_PROXY: 'true' },
   );
   started = Date.now();
   await stack.composeRun(['up', '-d', '--no-build', '--scale', `worker=${WORKERS}`]);
@@ -154,6 +159,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (stack) {
     await stack.composeRun(['down', '-v'], { allowFailure: true });
+    // podman-compose 1.0 leaves the project's network behind.
+    if (stack.engine === 'podman') {
+      await run('podman', ['network', 'rm', `${stack.project}_default`], { allowFailure: true });
+    }
   }
   fs.mkdirSync(path.join(REPO, '.data', 'deploy'), { recursive: true });
   fs.writeFileSync(
@@ -178,7 +187,9 @@ describe("Deployment: the image built and the compose stack run by the machine's
     const inside = await stack.exec(api, [
       'node',
       '-p',
-      "JSON.stringify({ node: process.version, uid: process.getuid(), dev: ['jest', 'typescript', '@nestjs/cli'].filter((m) => require('fs').existsSync('node_modules/' + m)) })",
+      // Tools only the dev dependencies bring (typescript itself is there: valibot, under
+      // @bull-board/api, declares it as a peer dependency).
+      "JSON.stringify({ node: process.version, uid: process.getuid(), dev: ['jest', '@nestjs/cli', 'eslint', '@swc/core', 'prettier'].filter((m) => require('fs').existsSync('node_modules/' + m)) })",
     ]);
     const seen = JSON.parse(inside.stdout) as { node: string; uid: number; dev: string[] };
     expect(seen.node).toBe(`v${NODE_VERSION}`);
@@ -217,7 +228,10 @@ describe("Deployment: the image built and the compose stack run by the machine's
         password: secrets.BOOTSTRAP_ADMIN_PASSWORD,
       }),
     });
-    expect(login.status).toBe(200);
+    expect({
+      status: login.status,
+      log: login.status === 200 ? '' : await stack.logs(api),
+    }).toEqual({ status: 200, log: '' });
     const session = {
       cookie: login.cookies.map((c) => c.split(';')[0]).join('; '),
       csrfToken: String(login.body.csrfToken),

@@ -24,7 +24,7 @@ interface ComposeService {
   build?: unknown;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[] | string };
   stop_grace_period?: string;
 }
 
