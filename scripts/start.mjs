@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
+await require('./lib/node-runtime.cjs').ensureSupportedNode();
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 

@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
+await require('./lib/node-runtime.cjs').ensureSupportedNode();
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 setup.ensureBuild({ force: true });
