@@ -170,7 +170,10 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
     expect(res.body).toMatchObject({
       name: 'exports',
       counts: { waiting: 1, active: 1, delayed: 1 },
-      defaultJobOptions: { attempts: 1, backoff: { type: 'exponential', delay: 50 } },
+      defaultJobOptions: {
+        attempts: 1,
+        backoff: { type: 'exponential-or-retry-after', options: { delay: 50 } },
+      },
       jobOptions: { 'export.payouts': { attempts: 2 } },
       oldestWaitingJobId: jobs.waiting,
     });

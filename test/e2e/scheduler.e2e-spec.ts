@@ -278,13 +278,16 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
       message: 'ticks after the outage',
     });
     await back.stop('SIGTERM');
-    // The outage's ticks ran once in all: the tick job queued before the stop ran late, or,
-    // when that tick had run before the stop, the latest due tick was caught up at start.
+    // The outage was not skipped, nor replayed tick by tick: the tick jobs queued before the stop
+    // (a one-second schedule has up to two queued, for ticks due within 2 s) ran late, each once,
+    // or, when none was left, the latest due tick was caught up once at start.
     const after = await runsAfter(databaseUrl, lastBefore);
     const outage = after.filter((r) => r.tick <= lastBefore + 3_000);
     const caughtUp = after.filter((r) => r.trigger === 'catch-up');
-    expect(outage.length + caughtUp.length).toBe(1);
-    expect([...outage, ...caughtUp][0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const late = [...outage, ...caughtUp];
+    expect(late.length).toBeGreaterThanOrEqual(1);
+    expect(late.length).toBeLessThanOrEqual(2);
+    for (const run of late) expect(run).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect((await runs(databaseUrl)).reduce((sum, r) => sum + r.duplicates, 0)).toBe(0);
   });
 
