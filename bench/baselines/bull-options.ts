@@ -8,7 +8,8 @@ import type { AdvancedSettings, JobOptions } from 'bull';
 
 export const BASELINE_JOB_OPTIONS: JobOptions = {
   attempts: 5,
-  backoff: { type: 'exponential', delay: 1_000 },
+  // The project's strategy: exponential from 1 s unless the handler says when (RetryLaterError).
+  backoff: { type: 'exponential-or-retry-after', options: { delay: 1_000 } },
   timeout: 300_000,
   removeOnComplete: 1_000,
   removeOnFail: { age: 604_800 },
@@ -18,4 +19,8 @@ export const BASELINE_QUEUE_SETTINGS: AdvancedSettings = {
   lockDuration: 30_000,
   stalledInterval: 15_000,
   maxStalledCount: 3,
+  backoffStrategies: {
+    'exponential-or-retry-after': (attemptsMade: number, _error: Error, options?: unknown) =>
+      Math.round((2 ** attemptsMade - 1) * (options as { delay: number }).delay),
+  },
 };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config';
@@ -52,8 +52,10 @@ const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')
  * interleavings (crash, freeze, lost answer, rate limit, take-over) and why each is safe.
  */
 @Injectable()
-export class PayoutProcessingService {
+export class PayoutProcessingService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PayoutProcessingService.name);
+  /** Payouts this process holds a lease on, while it works on them. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly payouts: PayoutRepository,
@@ -72,7 +74,26 @@ export class PayoutProcessingService {
       correlationId: this.correlationId,
     });
     if (!claim) return this.notClaimed(payoutId);
+    this.inFlight.add(payoutId);
+    try {
+      return await this.attempt(claim, attempt);
+    } finally {
+      this.inFlight.delete(payoutId);
+    }
+  }
 
+  /**
+   * At shutdown, a payout still in flight belongs to a job given up at the deadline and handed
+   * back: end its lease now, so the next worker takes it over at once (as "money may have
+   * moved") instead of waiting up to PAYOUT_LEASE. Our late finish is then refused by the token.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const ended = await this.payouts.endLeases([...this.inFlight], WORKER_ID);
+    this.logger.warn(`Shutdown: ended the lease of ${ended} payout(s) still in flight`);
+  }
+
+  private async attempt(claim: Claim, attempt: AttemptInfo): Promise<ProcessingOutcome> {
     const call = await this.transfer(claim.payout);
     const lastAttempt = attempt.attempt >= attempt.maxAttempts;
     let decision = decideAfterCall(call, {
@@ -80,7 +101,7 @@ export class PayoutProcessingService {
       lastAttempt,
     });
     if (decision.action === 'lookup') {
-      decision = decideAfterLookup(await this.provider.lookup(payoutId), {
+      decision = decideAfterLookup(await this.provider.lookup(claim.payout.id), {
         unknownForMs: unknownFor(claim.payout),
         leaseMs: this.config.payouts.leaseMs,
         reason: decision.reason,

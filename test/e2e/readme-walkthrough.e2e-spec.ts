@@ -131,7 +131,7 @@ describe('The newcomer: README walk-through on a fresh clone (real Redis, Postgr
     await stopGroup(walkthroughGroup);
     walkthroughGroup = -1;
     await waitUntil(
-      () => clone.read('app.log').includes('SIGTERM received: finishing active work'),
+      () => clone.read('app.log').includes('SIGTERM received: no new requests or jobs'),
       {
         message: 'the shutdown line in app.log',
       },

@@ -231,7 +231,8 @@ describe('Process roles and graceful shutdown (real processes)', () => {
     });
 
     server.signal('SIGTERM');
-    await server.waitForLog((line) => String(line.msg).startsWith('SIGTERM received'), 'SIGTERM');
+    // Printed synchronously on stderr (plain text), so it is never lost to a prompt exit.
+    await server.waitForOutput('SIGTERM received');
     // Not accepting any more.
     await waitUntil(
       () =>
