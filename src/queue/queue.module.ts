@@ -18,6 +18,16 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
  * The four queues and their producer, for every role. Processing is wired separately by
  * QueueWorkerModule, which only the worker roles import.
  */
+/** What every role gets from this module (and re-exports). */
+const SHARED = [
+  QueueRegistry,
+  JobProducer,
+  QueueLifecycle,
+  CorrelationIndex,
+  ActiveJobs,
+  RetryChecks,
+];
+
 @Global()
 @Module({
   imports: [
@@ -39,22 +49,7 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [
-    QueueRegistry,
-    JobProducer,
-    QueueLifecycle,
-    CorrelationIndex,
-    ActiveJobs,
-    RetryChecks,
-  ],
-  exports: [
-    queues,
-    QueueRegistry,
-    JobProducer,
-    QueueLifecycle,
-    CorrelationIndex,
-    ActiveJobs,
-    RetryChecks,
-  ],
+  providers: SHARED,
+  exports: [queues, ...SHARED],
 })
 export class QueueModule {}

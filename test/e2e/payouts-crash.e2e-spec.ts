@@ -44,31 +44,46 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
     return child;
   }
 
-  it('leaves the payout to another worker, which finishes it with a single charge', async () => {
+  /**
+   * A fresh database and API, and worker settings under which a dead or frozen worker's payout
+   * is taken over within seconds: Bull's lock lapses after 2 s, the payout lease 4 s after the
+   * claim, and a provider call is cut at 3 s.
+   */
+  async function freshStack(overrides: Record<string, string> = {}) {
     const db = await createTestDatabase();
+    await api?.close();
     api = await bootApp('api', redis.url, db);
     const env = testEnv(redis.url, db, {
       QUEUE_PREFIX: api.config.redis.prefix,
       LOG_LEVEL: 'info',
-      // A killed worker's job is retaken ~2-3 s after its last lock renewal.
       QUEUE_LOCK_DURATION: '2s',
       QUEUE_STALLED_INTERVAL: '1s',
-      // Its payout lease lapses 4 s after the claim; the provider call is cut at 3 s.
       PROVIDER_TIMEOUT: '3s',
       PAYOUT_LEASE: '4s',
+      ...overrides,
     });
+    return { db, env, api };
+  }
+
+  /** Pays the payee now and waits until the provider recorded the charge (its answer pending). */
+  async function payUntilCharged(app: TestApp, db: string, payee: number): Promise<string> {
+    const { payoutId } = (await app.get(PayoutCycleService).payPayee(payee)) as {
+      payoutId: string;
+    };
+    await waitUntil(async () => (await chargesFor(db, payoutId))[0]?.reference, {
+      message: 'the provider to record the charge',
+    });
+    return payoutId;
+  }
+
+  it('leaves the payout to another worker, which finishes it with a single charge', async () => {
+    const { db, env, api: app } = await freshStack();
     const [payee] = await createPayees(db, [{ earnings: [12_345] }]);
 
     const doomed = worker({ ...env, PROVIDER_LATENCY: '30s' });
     await doomed.waitReady();
-    const { payoutId } = (await api.get(PayoutCycleService).payPayee(payee)) as {
-      payoutId: string;
-    };
-
     // The provider has charged and is slow to answer: kill the worker now.
-    await waitUntil(async () => (await chargesFor(db, payoutId))[0]?.reference, {
-      message: 'the provider to record the charge',
-    });
+    const payoutId = await payUntilCharged(app, db, payee);
     doomed.signal('SIGKILL');
     expect(await doomed.waitExit()).toEqual({ code: null, signal: 'SIGKILL' });
     expect(await query(db, 'SELECT status FROM payouts WHERE id = $1', [payoutId])).toEqual([
@@ -107,26 +122,11 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
   });
 
   it('takes over from a frozen worker once its lease lapses; the worker, thawed, finds its finish refused', async () => {
-    const db = await createTestDatabase();
-    await api?.close();
-    api = await bootApp('api', redis.url, db);
-    const env = testEnv(redis.url, db, {
-      QUEUE_PREFIX: api.config.redis.prefix,
-      LOG_LEVEL: 'info',
-      QUEUE_LOCK_DURATION: '2s',
-      QUEUE_STALLED_INTERVAL: '1s',
-      PROVIDER_TIMEOUT: '3s',
-      PAYOUT_LEASE: '4s',
-    });
+    const { db, env, api: app } = await freshStack();
     const [payee] = await createPayees(db, [{ earnings: [5_432] }]);
     const frozen = worker({ ...env, PROVIDER_LATENCY: '2s' });
     await frozen.waitReady();
-    const { payoutId } = (await api.get(PayoutCycleService).payPayee(payee)) as {
-      payoutId: string;
-    };
-    await waitUntil(async () => (await chargesFor(db, payoutId))[0]?.reference, {
-      message: 'the provider to record the charge',
-    });
+    const payoutId = await payUntilCharged(app, db, payee);
     frozen.signal('SIGSTOP'); // a host that freezes (VM paused, GC pause, lost network) mid-call
 
     const rescuer = worker({ ...env, PROVIDER_LATENCY: '50ms' });
@@ -160,12 +160,11 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
   });
 
   it('cuts hung provider calls at PROVIDER_TIMEOUT without draining the connection pool', async () => {
-    const db = await createTestDatabase();
-    await api?.close();
-    api = await bootApp('api', redis.url, db);
-    const env = testEnv(redis.url, db, {
-      QUEUE_PREFIX: api.config.redis.prefix,
-      LOG_LEVEL: 'info',
+    const {
+      db,
+      env,
+      api: app,
+    } = await freshStack({
       PROVIDER_TIMEOUT: '1500ms',
       PAYOUT_LEASE: '3s',
     });
@@ -184,7 +183,7 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
     const payoutIds: string[] = [];
     for (const payee of payees) {
       payoutIds.push(
-        ((await api.get(PayoutCycleService).payPayee(payee)) as { payoutId: string }).payoutId,
+        ((await app.get(PayoutCycleService).payPayee(payee)) as { payoutId: string }).payoutId,
       );
     }
     await waitUntil(
@@ -200,10 +199,10 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
       { message: 'every call to reach the hanging provider' },
     );
     // While all eight hang, the worker still runs statements: its pool is not held by them.
-    const reconcile = await api
+    const reconcile = await app
       .get(JobProducer)
       .enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
-    const reconciled = await finishedJob(api.queue(QueueName.Payouts), String(reconcile.id));
+    const reconciled = await finishedJob(app.queue(QueueName.Payouts), String(reconcile.id));
     expect(await reconciled.getState()).toBe('completed');
 
     // Each call is cut at its deadline: an unknown outcome, never a failure or a reversal.
@@ -232,7 +231,7 @@ describe('Payouts: a worker process killed mid-payout (real processes)', () => {
     const healthy = worker(env);
     await healthy.waitReady();
     await query(db, "UPDATE payouts SET updated_at = now() - interval '1 hour'");
-    await api.get(JobProducer).enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
+    await app.get(JobProducer).enqueue(JobName.PayoutReconcile, { trigger: 'manual' });
     for (const id of payoutIds) await waitForStatus(db, id, 'paid', 30_000);
     expect(await moneyInvariantViolations(db)).toEqual([]);
   });
