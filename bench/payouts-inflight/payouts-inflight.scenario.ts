@@ -21,7 +21,7 @@ interface Configuration {
 const POOL_SIZE = 10;
 
 function keyOf({ latencyMs, concurrency }: Configuration): string {
-  return `${latencyMs} ms, concurrency ${concurrency}`;
+  return `latency ${latencyMs} ms, concurrency ${concurrency}`;
 }
 
 /**
@@ -79,6 +79,7 @@ async function measure(
   seeded: SeededDatabases,
   config: Configuration,
   statementsByKey: Map<string, StatementCost[]>,
+  redisByKey: Map<string, Record<string, number>>,
 ): Promise<Record<string, number>> {
   const template = await seeded.template(config.payees);
   const databaseUrl = await seeded.copy(template);
@@ -141,6 +142,7 @@ async function measure(
     await stack.stop();
     const { commits, statements } = await meter.statementsAndCommits();
     statementsByKey.set(keyOf(config), statements);
+    redisByKey.set(keyOf(config), cost.redisByCommand);
     const count = statements.reduce((sum, s) => sum + s.calls, 0);
     return {
       rate: Number(window.paid) / seconds,
@@ -233,23 +235,28 @@ export const payoutsInflightScenario: Scenario = {
         ];
     const seeded = new SeededDatabases(context, { statements: true });
     const statementsByKey = new Map<string, StatementCost[]>();
+    const redisByKey = new Map<string, Record<string, number>>();
     const measurements: Measurement[] = configurations.map((config) => ({
       key: keyOf(config),
-      run: () => measure(context, seeded, config, statementsByKey),
+      run: () => measure(context, seeded, config, statementsByKey, redisByKey),
     }));
     const values = await runRounds(measurements, context.rounds, context.out, context.filter);
     printRates(context, values);
     // The statements of the 0 ms run (the CPU one), or of the last run when it was filtered out.
     const shown =
-      [...statementsByKey.keys()].find((k) => k.startsWith('0 ms')) ??
+      [...statementsByKey.keys()].find((k) => k.startsWith('latency 0 ms')) ??
       [...statementsByKey.keys()].pop();
     if (shown) {
+      const payouts = summarize(figures(values, shown, 'payouts')).median;
       context.out('');
-      printStatements(
-        context,
-        shown,
-        statementsByKey.get(shown) ?? [],
-        summarize(figures(values, shown, 'payouts')).median,
+      printStatements(context, shown, statementsByKey.get(shown) ?? [], payouts);
+      const commands = Object.entries(redisByKey.get(shown) ?? {}).sort((a, b) => b[1] - a[1]);
+      context.out(
+        `payouts-inflight: Redis commands per payout at ${shown} (INFO commandstats, last round; commands run by scripts included): ` +
+          commands
+            .slice(0, 12)
+            .map(([name, calls]) => `${name} ${fmt(calls / payouts)}`)
+            .join(', '),
       );
     }
     const rows = measuredOnly([
@@ -272,6 +279,7 @@ export const payoutsInflightScenario: Scenario = {
         configurations,
         values: Object.fromEntries(values),
         statements: Object.fromEntries(statementsByKey),
+        redisCommands: Object.fromEntries(redisByKey),
         rows,
       })}`,
     );

@@ -18,6 +18,8 @@ export interface RunCost {
   /** Every command Redis ran (INFO commandstats): a Lua script is one EVALSHA plus each command it calls. */
   redisCommands: number;
   redisScripts: number;
+  /** Calls per Redis command (the orchestrator's own INFO and polling commands included). */
+  redisByCommand: Record<string, number>;
   /** Top-level statements (BEGIN and COMMIT included), from pg_stat_statements. */
   statements: StatementCost[];
 }
@@ -88,8 +90,11 @@ export class RunCostMeter {
     if (!start) throw new Error('RunCostMeter.end() before begin()');
     const now = await this.counters();
     let redisCommands = 0;
+    const redisByCommand: Record<string, number> = {};
     for (const [command, calls] of now.redisCalls) {
-      redisCommands += calls - (start.redisCalls.get(command) ?? 0);
+      const delta = calls - (start.redisCalls.get(command) ?? 0);
+      if (delta > 0) redisByCommand[command] = delta;
+      redisCommands += delta;
     }
     // The two INFO commands counters() sent at the start ran inside the measured stretch.
     redisCommands -= 2 + extraRedisCommands + this.redisCommandsOwn;
@@ -101,6 +106,7 @@ export class RunCostMeter {
       redisCpuMs: now.redisCpuMs - start.redisCpuMs,
       redisCommands,
       redisScripts: scripts('evalsha') + scripts('eval'),
+      redisByCommand,
     };
   }
 

@@ -11,19 +11,17 @@ export class NotificationRepository {
   constructor(@Inject(Database) private readonly db: Kysely<DatabaseSchema>) {}
 
   /**
-   * The notification of this payout outcome, created on first call. Its dedupe key
-   * (`payout:<id>:<outcome>`) is unique, so a job run twice finds the same row.
+   * The ID of this payout outcome's notification, created on first call. Its dedupe key
+   * (`payout:<id>:<outcome>`) is unique, so a job run twice finds the same row. One statement
+   * reads the payout and any existing notification together (a second one inserts, the first
+   * time): undefined when the payout does not exist.
    */
-  async ensureForPayout(
-    payoutId: string,
-    outcome: 'paid' | 'failed',
-  ): Promise<Notification | undefined> {
+  async ensureForPayout(payoutId: string, outcome: 'paid' | 'failed'): Promise<number | undefined> {
     const dedupeKey = `payout:${payoutId}:${outcome}`;
-    const existing = await this.findByDedupeKey(dedupeKey);
-    if (existing) return existing;
     const payout = await this.db
       .selectFrom('payouts')
       .innerJoin('payees', 'payees.id', 'payouts.payee_id')
+      .leftJoin('notifications', (join) => join.on('notifications.dedupe_key', '=', dedupeKey))
       .select([
         'payouts.amount_minor',
         'payouts.currency',
@@ -31,10 +29,12 @@ export class NotificationRepository {
         'payouts.last_error',
         'payees.name',
         'payees.email',
+        'notifications.id as notification_id',
       ])
       .where('payouts.id', '=', payoutId)
       .executeTakeFirst();
     if (!payout) return undefined;
+    if (payout.notification_id !== null) return payout.notification_id;
     const { subject, body } = composePayoutMessage({
       outcome,
       payeeName: payout.name,
@@ -54,18 +54,16 @@ export class NotificationRepository {
         status: 'pending',
       })
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
-      .returningAll()
+      .returning('id')
       .executeTakeFirst();
+    if (created) return created.id;
     // Nothing returned: a concurrent run created it first.
-    return created ?? this.findByDedupeKey(dedupeKey);
-  }
-
-  findByDedupeKey(dedupeKey: string): Promise<Notification | undefined> {
-    return this.db
+    const existing = await this.db
       .selectFrom('notifications')
-      .selectAll()
+      .select('id')
       .where('dedupe_key', '=', dedupeKey)
       .executeTakeFirst();
+    return existing?.id;
   }
 
   /**
@@ -89,26 +87,28 @@ export class NotificationRepository {
     });
   }
 
-  /** Records one delivery attempt, and the notification's new status when it has one. */
+  /**
+   * Records one delivery attempt, and the notification's new status when it has one, in one
+   * statement (inside withLock's transaction, this saves a round trip per notification).
+   */
   async recordAttempt(
     id: number,
     outcome: AttemptOutcome,
     error: string | null,
     status?: NotificationStatus,
   ): Promise<void> {
-    await this.db
-      .insertInto('notification_attempts')
-      .values({ notification_id: id, outcome, error })
-      .execute();
-    await this.db
-      .updateTable('notifications')
-      .set({
-        attempts: sql<number>`attempts + 1`,
-        last_error: error,
-        ...(status ? { status } : {}),
-        ...(status === 'sent' || status === 'logged' ? { delivered_at: sql<Date>`now()` } : {}),
-      })
-      .where('id', '=', id)
-      .execute();
+    const delivered = status === 'sent' || status === 'logged';
+    await sql`
+      WITH attempt AS (
+        INSERT INTO notification_attempts (notification_id, outcome, error)
+        VALUES (${id}, ${outcome}, ${error})
+      )
+      UPDATE notifications SET
+        attempts = attempts + 1,
+        last_error = ${error},
+        status = coalesce(${status ?? null}::text, status),
+        delivered_at = CASE WHEN ${delivered}::boolean THEN now() ELSE delivered_at END
+      WHERE id = ${id}
+    `.execute(this.db);
   }
 }

@@ -41,15 +41,16 @@ export class NotificationService {
     outcome: 'paid' | 'failed',
     attempt: AttemptInfo,
   ): Promise<DeliveryOutcome> {
-    const notification = await this.notifications.ensureForPayout(payoutId, outcome);
-    if (!notification) throw new PermanentJobError(`Payout ${payoutId} does not exist`);
-    const locked = await this.notifications.withLock(notification.id, async (row, repo) => {
+    const notificationId = await this.notifications.ensureForPayout(payoutId, outcome);
+    if (notificationId === undefined)
+      throw new PermanentJobError(`Payout ${payoutId} does not exist`);
+    const locked = await this.notifications.withLock(notificationId, async (row, repo) => {
       if (row.status !== 'pending') {
         return { outcome: 'duplicate', notificationId: row.id, status: row.status } as const;
       }
       return this.send(row.id, row.recipient, row.subject, row.body, repo, attempt);
     });
-    if (!locked.acquired) return { outcome: 'busy', notificationId: notification.id };
+    if (!locked.acquired) return { outcome: 'busy', notificationId };
     const result = locked.value;
     if (result.outcome !== 'error') return result;
     const message = (result.error as Error)?.message ?? String(result.error);
