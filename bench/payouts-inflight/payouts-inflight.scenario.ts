@@ -259,6 +259,16 @@ export const payoutsInflightScenario: Scenario = {
             .join(', '),
       );
     }
+    context.out(
+      `results: ${saveResults('payouts-inflight', {
+        rounds: context.rounds,
+        poolSize: POOL_SIZE,
+        configurations,
+        values: Object.fromEntries(values),
+        statements: Object.fromEntries(statementsByKey),
+        redisCommands: Object.fromEntries(redisByKey),
+      })}`,
+    );
     const rows = measuredOnly([
       compare(
         'payouts/s, concurrency 200 vs 10',
@@ -271,17 +281,6 @@ export const payoutsInflightScenario: Scenario = {
       context.out,
       'payouts-inflight: throughput at payout concurrency 200 vs 10 (provider at 200 ms)',
       rows,
-    );
-    context.out(
-      `results: ${saveResults('payouts-inflight', {
-        rounds: context.rounds,
-        poolSize: POOL_SIZE,
-        configurations,
-        values: Object.fromEntries(values),
-        statements: Object.fromEntries(statementsByKey),
-        redisCommands: Object.fromEntries(redisByKey),
-        rows,
-      })}`,
     );
     const [row] = rows;
     return {
