@@ -154,6 +154,7 @@ async function measure(
       providerConnectionsMax: Math.max(0, ...sampler.samples.map((s) => s.provider)),
       workerCpuMs: cost.workerCpuMs / payouts,
       postgresCpuMs: cost.postgresCpuMs / payouts,
+      providerBackendsCpuMs: cost.providerBackendsCpuMs / payouts,
       totalCpuMs: (cost.workerCpuMs + cost.postgresCpuMs) / payouts,
       redisCpuMs: cost.redisCpuMs / payouts,
       statements: count / payouts,
@@ -207,7 +208,8 @@ function printRates(context: BenchContext, values: RoundValues): void {
   for (const [key, figuresOf] of values) {
     const m = (name: string) => fmt(summarize(figuresOf[name]).median);
     context.out(
-      `  ${key}: CPU worker ${m('workerCpuMs')} ms + PostgreSQL ${m('postgresCpuMs')} ms = ${m('totalCpuMs')} ms (Redis ${m('redisCpuMs')} ms); ` +
+      `  ${key}: CPU worker ${m('workerCpuMs')} ms + PostgreSQL ${m('postgresCpuMs')} ms = ${m('totalCpuMs')} ms ` +
+        `(of PostgreSQL's, the simulated provider's backends ${m('providerBackendsCpuMs')} ms; Redis ${m('redisCpuMs')} ms); ` +
         `${m('statements')} statements, ${m('commits')} commits, ${m('redisCommands')} Redis commands (${m('redisScripts')} scripts)`,
     );
   }

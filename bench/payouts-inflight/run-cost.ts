@@ -13,6 +13,8 @@ export interface StatementCost {
 export interface RunCost {
   workerCpuMs: number;
   postgresCpuMs: number;
+  /** Part of postgresCpuMs: the backends of the simulated provider's pool (an outside system's cost). */
+  providerBackendsCpuMs: number;
   redisCpuMs: number;
   commits: number;
   /** Every command Redis ran (INFO commandstats): a Lua script is one EVALSHA plus each command it calls. */
@@ -40,6 +42,7 @@ interface Counters {
  */
 export class RunCostMeter {
   private start?: Counters;
+  private providerBackendsAtStart = new Map<number, number>();
   private commitsBefore = 0;
   private redisCommandsOwn = 0;
 
@@ -82,6 +85,16 @@ export class RunCostMeter {
     this.commitsBefore = await this.commits();
     for (const observer of this.observers) observer.queries = 0;
     this.start = await this.counters();
+    this.providerBackendsAtStart = await this.providerBackends();
+  }
+
+  /** CPU so far of each backend of the simulated provider's pool (application name), by pid. */
+  private async providerBackends(): Promise<Map<number, number>> {
+    const rows = await this.admin.query<{ pid: number }>(
+      `select pid from pg_stat_activity where application_name = 'simulated-provider' and datname = $1`,
+      [this.databaseName],
+    );
+    return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
   }
 
   /** CPU and Redis at the end of the work (before the stack stops: its shutdown is not the work). */
@@ -89,6 +102,12 @@ export class RunCostMeter {
     const start = this.start;
     if (!start) throw new Error('RunCostMeter.end() before begin()');
     const now = await this.counters();
+    let providerBackendsCpuMs = 0;
+    // A backend opened during the run starts from 0 (the pool opens lazily and keeps its
+    // connections 30 s idle, longer than any gap in a run, so none closes meanwhile).
+    for (const [pid, cpuMs] of await this.providerBackends()) {
+      providerBackendsCpuMs += cpuMs - (this.providerBackendsAtStart.get(pid) ?? 0);
+    }
     let redisCommands = 0;
     const redisByCommand: Record<string, number> = {};
     for (const [command, calls] of now.redisCalls) {
@@ -103,6 +122,7 @@ export class RunCostMeter {
     return {
       workerCpuMs: now.workerCpuMs - start.workerCpuMs,
       postgresCpuMs: now.postgresCpuMs - start.postgresCpuMs,
+      providerBackendsCpuMs,
       redisCpuMs: now.redisCpuMs - start.redisCpuMs,
       redisCommands,
       redisScripts: scripts('evalsha') + scripts('eval'),
