@@ -19,6 +19,23 @@ const common = {
   testEnvironment: 'node',
 };
 
+const e2e = {
+  ...common,
+  rootDir: '.',
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/database-route.ts'],
+  testTimeout: 120000,
+};
+
+const PAYOUT_SUITE = [
+  'payouts',
+  'payouts-processing',
+  'payouts-crash',
+  'payouts-reconciler',
+  'payouts-balances',
+].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`);
+
 module.exports = {
   // Two workers on this 2-core machine; e2e files are mostly waiting on Redis, PostgreSQL and child processes.
   maxWorkers: 2,
@@ -26,14 +43,14 @@ module.exports = {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...e2e, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The payout suite once more, every app reaching PostgreSQL through PgBouncer in transaction
+    // mode, as most production databases are fronted (issue 12).
     {
-      ...common,
-      displayName: 'e2e',
-      rootDir: '.',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120000,
+      ...e2e,
+      displayName: 'e2e (PgBouncer)',
+      testMatch: PAYOUT_SUITE,
+      globals: { databaseRoute: 'pgbouncer' },
     },
   ],
 };

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
+await require('../scripts/lib/node-runtime.cjs').ensureSupportedNode();
 const swc = require('@swc/core');
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

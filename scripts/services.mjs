@@ -10,6 +10,12 @@ const services = require('./lib/services.cjs');
 const statePath = path.join(services.DATA, 'services.json');
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 
+if (!state.redis && !state.postgres) {
+  services.log(
+    'no services recorded in .data/services.json: `npm start` records the Redis and PostgreSQL it starts there',
+  );
+  process.exit(0);
+}
 if (process.argv[2] !== 'stop') {
   process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
   process.exit(0);

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
+await require('./lib/node-runtime.cjs').ensureSupportedNode();
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 
@@ -24,30 +26,55 @@ const writeState = (state) => {
   fs.writeFileSync(statePath, JSON.stringify(state, null, 2));
 };
 
+/** A URL the user named must answer: falling back to another server would hide the mistake. */
+function refuseUnreachable(variable, url) {
+  let where = 'its server';
+  try {
+    const { hostname, port } = new URL(url);
+    where = `${hostname}:${port || 'default port'}`;
+  } catch {
+    // not a URL: the app's configuration check names the problem when it is fixed to answer
+  }
+  fs.writeSync(
+    2,
+    `${variable} (${where}, from the environment or .env) does not answer: start that server, ` +
+      `or remove ${variable} so that npm start uses the one it starts itself.\n`,
+  );
+  process.exit(1);
+}
+
 async function findOrStartRedis() {
-  if (env.REDIS_URL && (await services.redisReachable(env.REDIS_URL))) return env.REDIS_URL;
-  if (env.REDIS_URL)
-    services.log(`REDIS_URL ${env.REDIS_URL} does not answer: using a local Redis instead`);
+  if (env.REDIS_URL) {
+    if (!(await services.redisReachable(env.REDIS_URL)))
+      refuseUnreachable('REDIS_URL', env.REDIS_URL);
+    return env.REDIS_URL;
+  }
   const state = readState();
   if (state.redis && (await services.redisReachable(state.redis.url))) return state.redis.url;
   const redis = await services.startRedis({
     dir: path.join(services.DATA, 'redis'),
     persistent: true,
     detached: true,
+    port: state.redis?.port,
   });
-  writeState({ ...readState(), redis: { url: redis.url, pid: redis.pid } });
+  writeState({ ...readState(), redis: { url: redis.url, port: redis.port, pid: redis.pid } });
   services.log(`started redis-server (AOF on) at ${redis.url}, data in .data/redis`);
   return redis.url;
 }
 
+/** The server's own URL (database "postgres"), to check it answers and to create "payouts". */
+const serverUrlOf = (databaseUrl) =>
+  Object.assign(new URL(databaseUrl), { pathname: '/postgres' }).toString();
+
 async function findOrStartPostgres() {
-  if (env.DATABASE_URL && (await services.postgresReachable(env.DATABASE_URL)))
+  if (env.DATABASE_URL) {
+    if (!(await services.postgresReachable(env.DATABASE_URL)))
+      refuseUnreachable('DATABASE_URL', env.DATABASE_URL);
     return env.DATABASE_URL;
-  if (env.DATABASE_URL)
-    services.log(`DATABASE_URL does not answer: using a local PostgreSQL instead`);
+  }
   const state = readState();
   let server =
-    state.postgres && (await services.postgresReachable(state.postgres.url))
+    state.postgres && (await services.postgresReachable(serverUrlOf(state.postgres.url)))
       ? state.postgres
       : undefined;
   if (!server) {
@@ -56,13 +83,18 @@ async function findOrStartPostgres() {
       port: state.postgres?.port,
     });
     server = { url: started.url, port: started.port, dir: started.dir };
-    writeState({ ...readState(), postgres: server });
-    services.log(`started PostgreSQL at ${server.url}, data in ${server.dir}`);
+    services.log(`started PostgreSQL on 127.0.0.1:${server.port}, data in ${server.dir}`);
   }
-  return services.ensureDatabase(server.url, 'payouts');
+  // Recorded with the app's database, so every command (seed, doctor, migrate) uses the same one.
+  const url = await services.ensureDatabase(serverUrlOf(server.url), 'payouts');
+  writeState({ ...readState(), postgres: { ...server, url } });
+  return url;
 }
 
-/** A first admin for a laptop, so the API can be tried at once; the password is kept in .data/. */
+/**
+ * A first admin for a laptop, so the API can be tried at once. The password is printed once,
+ * when it is made, and kept in .data/admin.json (readable by this user only).
+ */
 function developmentAdmin() {
   if (env.BOOTSTRAP_ADMIN_EMAIL || env.NODE_ENV === 'production') return {};
   const file = path.join(services.DATA, 'admin.json');
@@ -70,9 +102,14 @@ function developmentAdmin() {
     fs.mkdirSync(services.DATA, { recursive: true });
     const admin = { email: 'admin@localhost', password: randomBytes(12).toString('base64url') };
     fs.writeFileSync(file, JSON.stringify(admin, null, 2), { mode: 0o600 });
+    services.log(
+      `created the first admin: log in as ${admin.email} with password ${admin.password} ` +
+        '(kept in .data/admin.json)',
+    );
+    return { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password };
   }
   const admin = JSON.parse(fs.readFileSync(file, 'utf8'));
-  services.log(`log in as ${admin.email} with password ${admin.password} (from .data/admin.json)`);
+  services.log(`log in as ${admin.email} (password in .data/admin.json)`);
   return { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password };
 }
 

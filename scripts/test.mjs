@@ -6,12 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
+await require('./lib/node-runtime.cjs').ensureSupportedNode();
 const setup = require('./lib/setup.cjs');
 setup.ensureDependencies();
 setup.ensureBuild({ force: true });
-// The dashboard test drives Debian's Chromium: installed here when root, else explained.
+// The dashboard test drives Debian's Chromium, the alert-rule and metrics tests run promtool
+// (Debian's prometheus package): installed here when root, else explained.
 try {
   require('./lib/ensure-chromium.cjs').ensureChromium();
+  require('./lib/ensure-promtool.cjs').ensurePromtool();
 } catch (error) {
   process.stderr.write(`${error.message}\n`);
   process.exit(1);

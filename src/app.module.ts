@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MetricsWorkerModule } from './metrics/metrics-worker.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
@@ -18,6 +19,7 @@ import { QueuesApiModule } from './queues-api/queues-api.module';
 import { RedisModule } from './redis/redis.module';
 import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
+import { UsersApiModule } from './users/users-api.module';
 
 /** Shared by every role: configuration, connections, queues (to produce) and the domain. */
 const CORE = [
@@ -25,6 +27,7 @@ const CORE = [
   CorrelationModule,
   RedisModule,
   DatabaseModule,
+  MetricsModule,
   QueueModule,
   PayoutModule,
   AnalyticsModule,
@@ -42,6 +45,7 @@ const HTTP = [
   QueuesApiModule,
   DashboardModule,
   SchedulesApiModule,
+  UsersApiModule,
 ];
 
 /** Processing jobs (roles `all` and `worker`). */

@@ -6,16 +6,10 @@ import type { AdvancedSettings, JobOptions } from 'bull';
  * here because a baseline does not use the project's code. The smoke test checks they agree.
  */
 
-/**
- * The project's jobs back off through a named strategy (exponential, unless a RetryLaterError
- * says when): the baseline registers one of the same name that is plain exponential, so both
- * sides store the same job options. No-op jobs never fail, so it never runs here.
- */
-const BASELINE_BACKOFF = 'exponential-or-retry-after';
-
 export const BASELINE_JOB_OPTIONS: JobOptions = {
   attempts: 5,
-  backoff: { type: BASELINE_BACKOFF, options: { delay: 1_000 } } as JobOptions['backoff'],
+  // The project's strategy: exponential from 1 s unless the handler says when (RetryLaterError).
+  backoff: { type: 'exponential-or-retry-after', options: { delay: 1_000 } },
   timeout: 300_000,
   removeOnComplete: 1_000,
   removeOnFail: { age: 604_800 },
@@ -25,10 +19,8 @@ export const BASELINE_QUEUE_SETTINGS: AdvancedSettings = {
   lockDuration: 30_000,
   stalledInterval: 15_000,
   maxStalledCount: 3,
-};
-
-/** Bull's own exponential formula under the project's strategy name (see BASELINE_JOB_OPTIONS). */
-export const BASELINE_BACKOFF_STRATEGIES: AdvancedSettings['backoffStrategies'] = {
-  [BASELINE_BACKOFF]: (attemptsMade: number, _error: Error, options: { delay: number }) =>
-    Math.round((2 ** attemptsMade - 1) * options.delay),
+  backoffStrategies: {
+    'exponential-or-retry-after': (attemptsMade: number, _error: Error, options?: unknown) =>
+      Math.round((2 ** attemptsMade - 1) * (options as { delay: number }).delay),
+  },
 };

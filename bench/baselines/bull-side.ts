@@ -3,11 +3,7 @@ import Redis from 'ioredis';
 import { ParentChannel } from '../lib/child-side';
 import { serveQueueSide } from '../lib/queue-side';
 import { WorkerProbe } from '../lib/worker-probe';
-import {
-  BASELINE_BACKOFF_STRATEGIES,
-  BASELINE_JOB_OPTIONS,
-  BASELINE_QUEUE_SETTINGS,
-} from './bull-options';
+import { BASELINE_JOB_OPTIONS, BASELINE_QUEUE_SETTINGS } from './bull-options';
 
 /**
  * The baseline of the jobs and latency benchmarks: bare Bull on the same Redis, with the same
@@ -30,7 +26,7 @@ async function main(): Promise<void> {
   const opened: Redis[] = [shared.client, shared.subscriber];
   const queue = new Bull('payouts', {
     prefix: 'bull',
-    settings: { ...BASELINE_QUEUE_SETTINGS, backoffStrategies: BASELINE_BACKOFF_STRATEGIES },
+    settings: BASELINE_QUEUE_SETTINGS,
     createClient: (type) => {
       if (type !== 'bclient') return shared[type];
       const blocking = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false });

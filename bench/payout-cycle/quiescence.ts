@@ -22,7 +22,7 @@ async function queuedJobs(redis: Redis): Promise<number> {
   const replies = (await pipeline.exec()) ?? [];
   return replies.reduce((sum, [, reply]) => {
     if (!Array.isArray(reply)) return sum + Number(reply ?? 0);
-    return sum + reply.filter((id) => !String(id).startsWith('repeat:')).length;
+    return sum + reply.filter((id) => !String(id).startsWith('tick:')).length;
   }, 0);
 }
 

@@ -124,6 +124,7 @@ async function startRedis({
   persistent = false,
   appendfsync = 'everysec',
   detached = false,
+  replicaOf,
 }) {
   const binary = redisServerBinary();
   port = port ?? (await freePort());
@@ -149,6 +150,7 @@ async function startRedis({
     'yes',
     '--logfile',
     path.join(dir, 'redis.log'),
+    ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
   ];
   const child = spawn(binary, args, { detached, stdio: 'ignore' });
   if (detached) child.unref();
@@ -159,8 +161,52 @@ async function startRedis({
     port,
     pid: child.pid,
     args,
+    /** SIGTERM: a clean shutdown; SIGKILL: the server dies as in a crash. */
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/**
+ * Starts a Redis Sentinel on loopback (`redis-server <conf> --sentinel`) watching the primary on
+ * `primaryPort` under `name`. Short timings, so a test sees a failover within seconds: the primary
+ * is taken as down after 1 s without an answer, and `quorum` sentinels must agree.
+ */
+async function startSentinel({ dir, port, primaryPort, name = 'mymaster', quorum = 2 }) {
+  const binary = redisServerBinary();
+  port = port ?? (await freePort());
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'sentinel.conf');
+  // Sentinel rewrites its config file (known replicas, other sentinels, epochs): one per sentinel.
+  fs.writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `logfile ${path.join(dir, 'sentinel.log')}`,
+      `sentinel monitor ${name} 127.0.0.1 ${primaryPort} ${quorum}`,
+      `sentinel down-after-milliseconds ${name} 1000`,
+      `sentinel failover-timeout ${name} 5000`,
+      `sentinel parallel-syncs ${name} 1`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(binary, [conf, '--sentinel'], { stdio: 'ignore' });
+  await waitFor(
+    () => redisReachable(`redis://127.0.0.1:${port}`),
+    `redis sentinel on port ${port}`,
+  );
+  return {
+    host: '127.0.0.1',
+    port,
+    pid: child.pid,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
@@ -239,10 +285,9 @@ function serverUserCanUse(dir) {
 function serverUserDir(dir, tag, what) {
   if (serverUserCanUse(dir)) return dir;
   // The repository sits where the postgres user cannot reach (for example under /root).
-  const fallback = path.join(
-    os.tmpdir(),
-    `payouts-jobs-${tag}-${Buffer.from(dir).toString('hex').slice(-24)}`,
-  );
+  // Named by a hash of the whole path: two checkouts must not share (or reuse) one server's files.
+  const hash = require('node:crypto').createHash('sha256').update(dir).digest('hex');
+  const fallback = path.join(os.tmpdir(), `payouts-jobs-${tag}-${hash.slice(0, 16)}`);
   log(`the postgres user cannot reach ${dir}; keeping ${what} in ${fallback}`);
   return fallback;
 }
@@ -437,5 +482,6 @@ module.exports = {
   startPgBouncer,
   startPostgres,
   startRedis,
+  startSentinel,
   waitFor,
 };

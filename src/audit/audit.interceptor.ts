@@ -13,6 +13,7 @@ import { CorrelationContext } from '../correlation';
 import { AuditLog } from './audit-log.service';
 
 export const AUDIT_ACTION = 'audit-action';
+export const AUDIT_TARGET = 'audit-target';
 
 /**
  * Audits the @Audited handlers: after the handler answers (or refuses with a 4xx, which is
@@ -34,11 +35,15 @@ export class AuditInterceptor implements NestInterceptor {
     const action = this.reflector.get<string | undefined>(AUDIT_ACTION, context.getHandler());
     if (!action) return next.handle();
     const req = context.switchToHttp().getRequest<Request>();
+    const target = this.reflector.get<((req: Request) => string) | undefined>(
+      AUDIT_TARGET,
+      context.getHandler(),
+    );
     const write = (detail: Record<string, unknown>) =>
       this.audit.record({
         actor: req.user,
         action,
-        target: targetOf(req.params),
+        target: target ? target(req) : targetOf(req.params),
         detail: { method: req.method, path: req.path, body: req.body ?? {}, ...detail },
         correlationId: req.correlationId ?? this.correlation.id,
       });

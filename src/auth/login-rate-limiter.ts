@@ -1,69 +1,96 @@
 import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
 
-const WINDOW_SECONDS = 15 * 60;
-/** Failed logins allowed per account, and per client IP, in each window. */
-export const MAX_FAILURES_PER_ACCOUNT = 5;
-export const MAX_FAILURES_PER_IP = 30;
+/** 429: the attempt was not verified. The controller copies retryAfter into a Retry-After header. */
+export class LoginThrottledException extends HttpException {
+  constructor(readonly retryAfter: number) {
+    super(
+      {
+        statusCode: 429,
+        message: `Too many failed logins: try again in ${retryAfter} s`,
+        retryAfter,
+      },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+/** What a login attempt holds once counted: give it back with succeeded(). */
+export interface LoginAttempt {
+  account: string;
+  ip: string;
+}
 
 /**
- * Counts failed logins in Redis, so the limits hold across every API instance.
- * A successful login clears its account's count.
+ * Login throttling after rate-limiter-flexible's "login endpoint protection" recipe, with the
+ * count taken BEFORE the password is checked: each attempt consumes a point (an atomic INCR in
+ * Redis, shared by every instance), so 50 concurrent guesses get at most the limit verified.
+ *
+ * Three counters, consumed in this order, each only when the previous one let the attempt through:
+ *   1. account + client IP, small (5 per 15 min): the limit an attacker meets;
+ *   2. client IP, for any accounts (100 per day): slows one source trying many accounts;
+ *   3. account, from all IPs (100 per hour): a ceiling against guessing from many sources.
+ * A stranger's refused attempts never reach the per-account counter, so from one address they
+ * cannot use up the ceiling and lock the owner out; the owner, from their own IP, is not
+ * affected by the stranger's account+IP counter.
+ * The key is the email as typed (normalised), whether or not the account exists, so answers do
+ * not tell known accounts from unknown ones.
  */
 @Injectable()
 export class LoginRateLimiter {
-  private readonly byAccount: RateLimiterRedis;
+  private readonly byAccountIp: RateLimiterRedis;
   private readonly byIp: RateLimiterRedis;
+  private readonly byAccount: RateLimiterRedis;
 
-  constructor(redis: RedisConnections) {
+  constructor(redis: RedisConnections, config: AppConfig) {
     const storeClient = redis.commands;
-    this.byAccount = new RateLimiterRedis({
-      storeClient,
-      keyPrefix: 'login-fail:account',
-      points: MAX_FAILURES_PER_ACCOUNT,
-      duration: WINDOW_SECONDS,
-    });
-    this.byIp = new RateLimiterRedis({
-      storeClient,
-      keyPrefix: 'login-fail:ip',
-      points: MAX_FAILURES_PER_IP,
-      duration: WINDOW_SECONDS,
-    });
+    const { perAccountIp, perIp, perAccount } = config.loginThrottle;
+    const limiter = (keyPrefix: string, limit: { points: number; windowMs: number }) =>
+      new RateLimiterRedis({
+        storeClient,
+        keyPrefix,
+        points: limit.points,
+        duration: Math.ceil(limit.windowMs / 1000),
+      });
+    this.byAccountIp = limiter('login:account-ip', perAccountIp);
+    this.byIp = limiter('login:ip', perIp);
+    this.byAccount = limiter('login:account', perAccount);
   }
 
-  /** Throws 429 when either count is already used up. */
-  async assertAllowed(account: string, ip: string): Promise<void> {
-    const [accountState, ipState] = await Promise.all([
-      this.byAccount.get(account),
-      this.byIp.get(ip),
+  /** Counts the attempt, or throws 429 when one of the counters is used up (nothing verified then). */
+  async begin(account: string, ip: string): Promise<LoginAttempt> {
+    await consumeOrRefuse(this.byAccountIp, accountIpKey(account, ip));
+    await consumeOrRefuse(this.byIp, ip);
+    await consumeOrRefuse(this.byAccount, account);
+    return { account, ip };
+  }
+
+  /**
+   * A correct password: the account+IP count starts again, and the IP and account counters get
+   * this attempt's point back (they count failures; an earlier stranger's stay counted).
+   */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    await Promise.all([
+      this.byAccountIp.delete(accountIpKey(attempt.account, attempt.ip)),
+      this.byIp.reward(attempt.ip),
+      this.byAccount.reward(attempt.account),
     ]);
-    const blocked = [
-      [accountState, MAX_FAILURES_PER_ACCOUNT],
-      [ipState, MAX_FAILURES_PER_IP],
-    ].find(
-      ([state, max]) =>
-        state !== null && (state as RateLimiterRes).consumedPoints >= (max as number),
-    );
-    if (blocked) {
-      const retryAfter = Math.ceil((blocked[0] as RateLimiterRes).msBeforeNext / 1000);
-      throw new HttpException(
-        {
-          statusCode: 429,
-          message: `Too many failed logins: try again in ${retryAfter} s`,
-          retryAfter,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
   }
+}
 
-  async recordFailure(account: string, ip: string): Promise<void> {
-    // penalty() counts without throwing when the limit is passed (assertAllowed does that).
-    await Promise.all([this.byAccount.penalty(account), this.byIp.penalty(ip)]);
-  }
+function accountIpKey(account: string, ip: string): string {
+  return `${account}|${ip}`;
+}
 
-  async recordSuccess(account: string): Promise<void> {
-    await this.byAccount.delete(account);
+async function consumeOrRefuse(limiter: RateLimiterRedis, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    // consume() rejects with a RateLimiterRes when the limit is passed, an Error when Redis fails
+    // (the exception filter answers 503 for that).
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    throw new LoginThrottledException(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
   }
 }

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const db = createDatabase({ url: config.database.url, poolSize: 1 });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, config.database.url);
     const user = await new UsersService(db, config).create(values.email, password, role);
     process.stdout.write(`Created ${user?.role} ${user?.email} (id ${user?.id})\n`);
   } finally {

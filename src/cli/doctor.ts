@@ -5,9 +5,10 @@ import { Migrator } from 'kysely';
 import { loadConfig, readEnvironment } from '../config';
 import { AppConfig } from '../config/app-config';
 import { createDatabase } from '../database';
+import { describeDatabaseProblem } from '../database/database-errors';
 import { MIGRATIONS } from '../database/migrations';
 import { QUEUE_NAMES } from '../queue/queue-names';
-import { createRedisClient } from '../redis/redis-connections';
+import { createRedisClient, describeRedis } from '../redis/redis-options';
 import { inspectRedis, redactUrl } from '../redis/redis-preflight';
 
 interface Check {
@@ -29,15 +30,15 @@ async function main(): Promise<number> {
     checks.push({
       name: 'config',
       ok: true,
-      detail: `NODE_ENV=${config.nodeEnv}, APP_ROLE=${config.role}`,
+      detail: `NODE_ENV=${config.nodeEnv}, APP_ROLE=${config.role}, database ${redactUrl(config.database.url)}`,
     });
   } catch (error) {
     checks.push({ name: 'config', ok: false, detail: (error as Error).message });
     return report(checks);
   }
 
-  const redis = await inspectRedis(config.redis.url, 3_000);
-  const where = redactUrl(config.redis.url);
+  const redis = await inspectRedis(config.redis, 3_000);
+  const where = describeRedis(config.redis);
   checks.push({
     name: 'redis',
     ok: redis.reachable,
@@ -46,6 +47,13 @@ async function main(): Promise<number> {
       : `${where} is not reachable: ${redis.error}`,
   });
   if (redis.reachable) {
+    checks.push({
+      name: 'redis replication',
+      ok: true,
+      detail:
+        (redis.primary ? `primary ${redis.primary}; ` : '') +
+        (redis.replicas?.length ? `replicas ${redis.replicas.join(', ')}` : 'no replica'),
+    });
     checks.push({
       name: 'redis eviction',
       ok: redis.evictionPolicy === 'noeviction',
@@ -81,9 +89,10 @@ async function checkMigrationDatabase(url: string): Promise<Check> {
 }
 
 async function checkQueues(config: AppConfig): Promise<Check[]> {
-  const client = createRedisClient(config.redis.url, {
+  const client = createRedisClient(config.redis, {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
   });
   client.on('error', () => undefined);
   try {
@@ -130,7 +139,7 @@ async function checkDatabase(config: AppConfig): Promise<Check> {
     return {
       name: 'database',
       ok: false,
-      detail: `${redactUrl(config.database.url)}: ${(error as Error).message}`,
+      detail: describeDatabaseProblem(error, config.database.url),
     };
   } finally {
     await db.destroy();

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   // The direct URL when one is given: the migrator holds a session-level advisory lock.
   const db = createDatabase({ url: config.database.migrationUrl, poolSize: 1 });
   try {
-    const { results = [] } = await migrateToLatest(db);
+    const { results = [] } = await migrateToLatest(db, config.database.url);
     const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
     process.stdout.write(
       applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema already up to date.\n',

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     Presets.shades_classic,
   );
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, config.database.url);
     const started = Date.now();
     bar.start(options.payees, 0);
     const totals = await new PayeeSeeder(db, options).run((done) => bar.update(done));

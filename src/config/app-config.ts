@@ -2,18 +2,21 @@ import { ConfigProblem } from './config-error';
 import type {
   AppEnv,
   AppRole,
+  AuthEnv,
   DatabaseEnv,
   ExportsEnv,
   LogLevel,
   MetricsEnv,
   NodeEnv,
   NotificationsEnv,
+  OtlpProtocol,
   PaymentProviderKind,
   PayoutsEnv,
   QueueEnv,
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
+  TracingEnv,
 } from './env';
 
 type ValidatedEnv = AppEnv &
@@ -21,11 +24,25 @@ type ValidatedEnv = AppEnv &
   DatabaseEnv &
   QueueEnv &
   SessionEnv &
+  AuthEnv &
   SchedulerEnv &
   PayoutsEnv &
   NotificationsEnv &
   ExportsEnv &
-  MetricsEnv;
+  MetricsEnv &
+  TracingEnv;
+
+/** Where Redis is: one server (url), or the primary named by Sentinel (url then gives credentials, db, TLS). */
+export interface RedisSettings {
+  url: string;
+  prefix: string;
+  sentinel?: {
+    sentinels: Array<{ host: string; port: number }>;
+    name: string;
+    password?: string;
+    tls: boolean;
+  };
+}
 
 /** Used only outside production, so a laptop starts with no setup; production must set its own. */
 const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-change-me-0000';
@@ -44,7 +61,7 @@ export class AppConfig {
   readonly metricsToken?: string;
   /** The worker role's /metrics port (METRICS_PORT); undefined: no metrics server in workers. */
   readonly metricsPort?: number;
-  readonly redis: { url: string; prefix: string };
+  readonly redis: RedisSettings;
   readonly database: {
     url: string;
     /** For work that needs its own session (migrations): DATABASE_MIGRATION_URL, else `url`. */
@@ -87,10 +104,26 @@ export class AppConfig {
     secrets: string[];
     usesDevelopmentSecret: boolean;
     ttlMs: number;
+    maxAgeMs: number;
     bootstrapAdmin?: { email: string; password: string };
+  };
+  /** Failed logins allowed per window, for each counter (see AuthEnv). */
+  readonly loginThrottle: {
+    perAccountIp: { points: number; windowMs: number };
+    perIp: { points: number; windowMs: number };
+    perAccount: { points: number; windowMs: number };
   };
   readonly correlation: { enabled: boolean };
   readonly scheduler: { distributed: boolean; runRetentionMs: number };
+  /** OpenTelemetry export; undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset (tracing off). */
+  readonly tracing?: {
+    /** Where spans are sent: OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+    tracesUrl: string;
+    protocol: OtlpProtocol;
+    headers: Record<string, string>;
+    serviceName: string;
+    scheduleDelayMs: number;
+  };
   /** Validated-elsewhere extras (schedule overrides, provider settings) read by their own modules. */
   readonly raw: Readonly<Record<string, string | undefined>>;
 
@@ -104,7 +137,18 @@ export class AppConfig {
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT;
     this.metricsToken = env.METRICS_TOKEN;
     this.metricsPort = env.METRICS_PORT;
-    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
+    this.redis = {
+      url: env.REDIS_URL,
+      prefix: env.QUEUE_PREFIX,
+      sentinel: env.REDIS_SENTINELS
+        ? {
+            sentinels: parseHostPorts(env.REDIS_SENTINELS),
+            name: env.REDIS_SENTINEL_NAME,
+            password: env.REDIS_SENTINEL_PASSWORD,
+            tls: env.REDIS_SENTINEL_TLS,
+          }
+        : undefined,
+    };
     this.database = {
       url: env.DATABASE_URL,
       migrationUrl: env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL,
@@ -155,16 +199,34 @@ export class AppConfig {
       secrets: secrets.length > 0 ? secrets : [DEVELOPMENT_SESSION_SECRET],
       usesDevelopmentSecret: secrets.length === 0,
       ttlMs: env.SESSION_TTL,
+      maxAgeMs: env.SESSION_MAX_AGE,
       bootstrapAdmin:
         env.BOOTSTRAP_ADMIN_EMAIL && env.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD }
           : undefined,
+    };
+    this.loginThrottle = {
+      perAccountIp: {
+        points: env.LOGIN_FAILURES_PER_ACCOUNT_IP,
+        windowMs: env.LOGIN_ACCOUNT_IP_WINDOW,
+      },
+      perIp: { points: env.LOGIN_FAILURES_PER_IP, windowMs: env.LOGIN_IP_WINDOW },
+      perAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowMs: env.LOGIN_ACCOUNT_WINDOW },
     };
     this.correlation = { enabled: env.ENABLE_CORRELATION_IDS };
     this.scheduler = {
       distributed: env.USE_DISTRIBUTED_SCHEDULER,
       runRetentionMs: env.SCHEDULER_RUN_RETENTION,
     };
+    this.tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          tracesUrl: `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+          headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+          serviceName: env.OTEL_SERVICE_NAME ?? `payouts-${env.APP_ROLE}`,
+          scheduleDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+        }
+      : undefined;
   }
 
   concurrencyFor(queue: string): number {
@@ -221,6 +283,14 @@ export class AppConfig {
         got: JSON.stringify(String(this.queue.stalledIntervalMs)),
       });
     }
+    const badSentinel = this.redis.sentinel?.sentinels.find((s) => s.port < 1 || s.port > 65535);
+    if (badSentinel) {
+      problems.push({
+        variable: 'REDIS_SENTINELS',
+        expected: 'ports must be between 1 and 65535',
+        got: JSON.stringify(`${badSentinel.host}:${badSentinel.port}`),
+      });
+    }
     return problems;
   }
 
@@ -239,6 +309,19 @@ export class AppConfig {
       warnings.push(
         `JOB_TIMEOUT (${this.queue.jobTimeoutMs} ms) does not exceed PROVIDER_TIMEOUT ` +
           `(${this.payouts.providerTimeoutMs} ms): Bull will fail payout attempts whose call is still running.`,
+      );
+    }
+    if (this.session.maxAgeMs < this.session.ttlMs) {
+      warnings.push(
+        `SESSION_MAX_AGE (${this.session.maxAgeMs} ms) is shorter than SESSION_TTL: every session ` +
+          'ends at SESSION_MAX_AGE and the idle timeout never applies.',
+      );
+    }
+    const { perAccount, perAccountIp } = this.loginThrottle;
+    if (perAccount.points <= perAccountIp.points) {
+      warnings.push(
+        `LOGIN_FAILURES_PER_ACCOUNT (${perAccount.points}) is not above LOGIN_FAILURES_PER_ACCOUNT_IP ` +
+          `(${perAccountIp.points}): a stranger at one address can lock the account's owner out.`,
       );
     }
     if (this.isProduction && this.payouts.provider.kind === 'simulated') {
@@ -261,4 +344,30 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
+}
+
+/** "a:1,b:2", already matched by RedisEnv's pattern (crossChecks checks the port range). */
+function parseHostPorts(list: string): Array<{ host: string; port: number }> {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value` pairs separated by commas, values URL-encoded (the spec's format). */
+function parseOtlpHeaders(value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const raw = pair.slice(at + 1).trim();
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // Not valid percent-encoding: send it as written.
+    }
+    headers[pair.slice(0, at).trim()] = decoded;
+  }
+  return headers;
 }

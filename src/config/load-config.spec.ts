@@ -33,6 +33,26 @@ describe('loadConfig', () => {
     expect(config.shutdownTimeoutMs).toBe(30_000);
   });
 
+  it('reads a Sentinel deployment: the sentinels, the primary name, password and TLS', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://app:secret@ignored:6379/2',
+      REDIS_SENTINELS: '10.0.0.1:26379,sentinel-b.internal:26380',
+      REDIS_SENTINEL_NAME: 'payouts',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_SENTINEL_TLS: 'true',
+    });
+    expect(config.redis.sentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: 'sentinel-b.internal', port: 26380 },
+      ],
+      name: 'payouts',
+      password: 'sentinel-secret',
+      tls: true,
+    });
+    expect(loadConfig({}).redis.sentinel).toBeUndefined();
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', SESSION_TTL: '' }).http.port).toBe(3000);
   });
@@ -44,6 +64,11 @@ describe('loadConfig', () => {
     ['APP_ROLE', 'scheduler', 'must be one of all, api, worker'],
     ['LOG_LEVEL', 'verbose', 'must be one of fatal, error, warn, info, debug, trace, silent'],
     ['REDIS_URL', 'http://localhost:6379', 'must be a redis:// or rediss:// URL'],
+    ['REDIS_SENTINELS', 'sentinel-a', 'must be host:port pairs separated by commas'],
+    ['REDIS_SENTINELS', 'a:26379;b:26379', 'must be host:port pairs separated by commas'],
+    ['REDIS_SENTINELS', 'a:26379,b:99999', 'ports must be between 1 and 65535'],
+    ['REDIS_SENTINEL_NAME', 'my master', 'must be 1-64 characters'],
+    ['REDIS_SENTINEL_TLS', 'yes please', 'must be true or false'],
     ['DATABASE_URL', 'mysql://localhost/db', 'must be a postgres:// or postgresql:// URL'],
     ['DATABASE_MIGRATION_URL', 'localhost:5432', 'must be a postgres:// or postgresql:// URL'],
     ['USE_DISTRIBUTED_SCHEDULER', 'maybe', 'must be true or false'],
@@ -69,9 +94,47 @@ describe('loadConfig', () => {
     ['SMTP_URL', 'http://mail.example.test', 'must be an smtp:// or smtps:// URL'],
     ['NOTIFICATION_FROM', 'payouts team', 'must be an email address'],
     ['EXPORT_RETENTION', '1s', 'must be a duration'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318', 'must be an http:// or https:// URL'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'must be one of http/protobuf, http/json'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'no pairs', 'must be key=value pairs'],
+    ['OTEL_SERVICE_NAME', 'has space', 'must be 1-100 letters'],
+    ['OTEL_BSP_SCHEDULE_DELAY', 'often', 'must be a duration'],
   ])('refuses %s=%j, naming it and what it must be', (variable, value, expected) => {
     const message = problemsOf({ [variable]: value });
     expect(message).toContain(`- ${variable}: ${expected}`);
+  });
+
+  it('turns tracing on only with an OTLP endpoint, naming the service after the role', () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(
+      loadConfig({
+        APP_ROLE: 'worker',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc, x-tenant = payouts',
+      }).tracing,
+    ).toEqual({
+      tracesUrl: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: { authorization: 'Bearer abc', 'x-tenant': 'payouts' },
+      serviceName: 'payouts-worker',
+      scheduleDelayMs: 5000,
+    });
+    const named = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.test/otlp',
+      OTEL_SERVICE_NAME: 'payouts-eu',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    }).tracing;
+    expect(named).toMatchObject({
+      tracesUrl: 'https://otlp.example.test/otlp/v1/traces',
+      serviceName: 'payouts-eu',
+      protocol: 'http/json',
+    });
+  });
+
+  it('never prints OTLP export headers back', () => {
+    const message = problemsOf({ OTEL_EXPORTER_OTLP_HEADERS: 'Bearer topsecret' });
+    expect(message).toContain('OTEL_EXPORTER_OTLP_HEADERS');
+    expect(message).not.toContain('topsecret');
   });
 
   it('lists every bad variable in one message, with what it got', () => {
@@ -197,6 +260,27 @@ describe('loadConfig', () => {
     expect(production.warnings().join('\n')).toContain(
       'PAYMENT_PROVIDER is "simulated" in production',
     );
+  });
+
+  it('reads the session lifetimes and login limits, and warns about settings that defeat them', () => {
+    const config = loadConfig({
+      SESSION_MAX_AGE: '12h',
+      LOGIN_FAILURES_PER_ACCOUNT_IP: '3',
+      LOGIN_ACCOUNT_IP_WINDOW: '10m',
+    });
+    expect(config.session).toMatchObject({ ttlMs: 86_400_000, maxAgeMs: 43_200_000 });
+    expect(config.loginThrottle).toEqual({
+      perAccountIp: { points: 3, windowMs: 600_000 },
+      perIp: { points: 100, windowMs: 86_400_000 },
+      perAccount: { points: 100, windowMs: 3_600_000 },
+    });
+    const warnings = config.warnings().join('\n');
+    expect(warnings).toContain('SESSION_MAX_AGE (43200000 ms) is shorter than SESSION_TTL');
+    expect(warnings).not.toContain('LOGIN_FAILURES_PER_ACCOUNT');
+    expect(loadConfig({ LOGIN_FAILURES_PER_ACCOUNT: '5' }).warnings().join('\n')).toContain(
+      'LOGIN_FAILURES_PER_ACCOUNT (5) is not above LOGIN_FAILURES_PER_ACCOUNT_IP (5)',
+    );
+    expect(() => loadConfig({ LOGIN_FAILURES_PER_IP: '0' })).toThrow(/LOGIN_FAILURES_PER_IP/);
   });
 
   it('accepts per-queue concurrency overrides', () => {

@@ -5,16 +5,25 @@ import { parse as parseDotenv } from 'dotenv';
 import { AppConfig } from './app-config';
 import { ConfigError, ConfigProblem } from './config-error';
 import { ENV_SCHEMAS, SECRET_VARIABLES } from './env';
+import { STARTED_SERVICES_FILE, withStartedServices } from './started-services';
 
 export type RawEnv = Record<string, string | undefined>;
 
 /**
  * Reads `.env` (when present) under the real environment, which wins, so a deploy can
- * override any file value without editing it.
+ * override any file value without editing it. Redis and PostgreSQL set by neither are the ones
+ * `npm start` started (see started-services.ts); with none recorded, this throws ConfigError.
  */
-export function readEnvironment(processEnv: RawEnv, envFile = '.env'): RawEnv {
+export function readEnvironment(
+  processEnv: RawEnv,
+  envFile = '.env',
+  servicesFile = STARTED_SERVICES_FILE,
+): RawEnv {
   const fromFile = existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
-  return { ...fromFile, ...processEnv };
+  const env = { ...fromFile, ...processEnv };
+  // An empty value means unset here too, as in loadConfig.
+  for (const key of ['REDIS_URL', 'DATABASE_URL']) if (env[key] === '') delete env[key];
+  return withStartedServices(env, servicesFile);
 }
 
 /** Validates every schema, collects every problem, and builds the typed config or throws ConfigError. */

@@ -1,4 +1,5 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ClsService } from 'nestjs-cls';
@@ -30,6 +31,8 @@ export class CorrelationMiddleware implements NestMiddleware {
     const correlationId = isSafeCorrelationId(incoming) ? incoming : randomUUID();
     req.correlationId = correlationId;
     res.setHeader('X-Correlation-Id', correlationId);
+    // On the request's span (when tracing is on), so a trace leads to the request's log lines.
+    trace.getActiveSpan()?.setAttribute('app.correlation_id', correlationId);
     this.cls.run(() => {
       this.cls.set('correlationId', correlationId);
       this.cls.set('origin', `http ${req.method} ${req.path}`);

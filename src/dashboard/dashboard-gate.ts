@@ -2,14 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuditLog } from '../audit/audit-log.service';
 import { RouteGroup } from '../http/route-group.decorator';
-import { SessionLoader } from '../session/session-loader';
+import { SessionAuthenticator } from '../session/session-authenticator';
 import { ADMIN_BOARD_PATH, READ_ONLY_BOARD_PATH } from './dashboard-boards';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * In front of each board (Bull Board is plain Express, outside the route-group guard): loads
- * the API session through SessionLoader, then 401 without a user, 403 without the role. The
+ * the API session and its user as they are now through SessionAuthenticator, then 401 without
+ * a user (or an ended session), 403 without the role. The
  * board's own API mutates with cookie-authenticated fetches that carry no CSRF token, so a
  * mutation must come from this origin (Origin header, or Sec-Fetch-Site), and each one is
  * written to the audit log.
@@ -19,7 +20,7 @@ export class DashboardGate {
   private readonly logger = new Logger('Dashboard');
 
   constructor(
-    private readonly sessions: SessionLoader,
+    private readonly sessions: SessionAuthenticator,
     private readonly audit: AuditLog,
   ) {}
 
@@ -38,13 +39,13 @@ export class DashboardGate {
     board: 'admin' | 'read-only',
   ): Promise<void> {
     req.routeGroup = board === 'admin' ? RouteGroup.Admin : RouteGroup.Authenticated;
+    let user;
     try {
-      await this.sessions.load(req, res);
+      user = await this.sessions.authenticate(req, res);
     } catch (error) {
       this.logger.warn(`Session not loaded: ${(error as Error).message}`);
-      return refuse(res, 503, 'Sessions are unavailable (Redis); try again shortly');
+      return refuse(res, 503, 'Sessions are unavailable (Redis or PostgreSQL); try again shortly');
     }
-    const user = req.session.user;
     if (!user) {
       return refuse(
         res,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { MigrationResultSet } from 'kysely';
 import { AppConfig } from '../config';
-import { createDatabase, Database } from './database';
+import { closeDatabase, createDatabase, Database } from './database';
 import { migrateToLatest } from './migrator';
 
 @Global()
@@ -50,16 +50,16 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
    */
   private async migrate(): Promise<MigrationResultSet> {
     const { url, migrationUrl } = this.config.database;
-    if (migrationUrl === url) return migrateToLatest(this.db);
+    if (migrationUrl === url) return migrateToLatest(this.db, url);
     const direct = createDatabase({ url: migrationUrl, poolSize: 1 });
     try {
-      return await migrateToLatest(direct);
+      return await migrateToLatest(direct, migrationUrl);
     } finally {
       await direct.destroy();
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.db.destroy();
+    await closeDatabase(this.db);
   }
 }

@@ -24,6 +24,8 @@ export interface UsersTable {
   role: UserRole;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  disabled_at: NullableTimestamp;
+  session_generation: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditLogTable {
@@ -105,6 +107,9 @@ export interface NotificationsTable {
   last_error: string | null;
   created_at: CreatedAt;
   delivered_at: NullableTimestamp;
+  lease_token: string | null;
+  lease_until: NullableTimestamp;
+  reopened_for_retry: number | null;
 }
 
 export interface NotificationAttemptsTable {

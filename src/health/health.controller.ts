@@ -2,11 +2,17 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { sql } from 'kysely';
 import { Database } from '../database';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/route-group.decorator';
 import { RedisConnections } from '../redis/redis-connections';
 
 const DEPENDENCY_TIMEOUT_MS = 1_500;
 
+export class LiveView {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+}
+
+@ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
@@ -19,6 +25,8 @@ export class HealthController {
 
   /** The process is up and its event loop answers. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process and its event loop answer' })
+  @ApiOkResponse({ type: LiveView })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -26,6 +34,9 @@ export class HealthController {
   /** Redis and PostgreSQL both answer in time; 503 otherwise, so a balancer stops routing here. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({
+    summary: 'Readiness: Redis and PostgreSQL both answer within 1.5 s (503 otherwise)',
+  })
   ready() {
     return this.health.check([
       () => this.probe('redis', () => this.redis.commands.ping()),

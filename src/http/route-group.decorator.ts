@@ -9,6 +9,11 @@ export enum RouteGroup {
   Public = 'public',
   /** A logged-in user of any role (monitoring reads). */
   Authenticated = 'authenticated',
+  /**
+   * A logged-in operator or admin: reads that reach past the monitoring summaries into what
+   * the platform did across requests (a request's whole trail of jobs).
+   */
+  Operator = 'operator',
   /** A logged-in admin (every mutation of queues and payouts). */
   Admin = 'admin',
 }
@@ -19,5 +24,7 @@ export const Public = (): MethodDecorator & ClassDecorator =>
   SetMetadata(ROUTE_GROUP, RouteGroup.Public);
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   SetMetadata(ROUTE_GROUP, RouteGroup.Authenticated);
+export const Operator = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(ROUTE_GROUP, RouteGroup.Operator);
 export const Admin = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(ROUTE_GROUP, RouteGroup.Admin));

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import { ClsServiceManager } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config';
@@ -16,6 +17,18 @@ export function correlationFields(): Record<string, unknown> {
 }
 
 /**
+ * The correlation fields, plus the trace and span IDs when tracing is on, so a log line leads to
+ * its trace. With tracing off there is never an active span and nothing is added.
+ */
+export function logContextFields(): Record<string, unknown> {
+  const fields = correlationFields();
+  const span = trace.getActiveSpan();
+  if (!span) return fields;
+  const { traceId, spanId } = span.spanContext();
+  return { ...fields, traceId, spanId };
+}
+
+/**
  * pino through nestjs-pino: readable lines in development, JSON lines otherwise (production, tests).
  * Nest's Logger is routed here; HTTP access lines come from RequestLogMiddleware (mounted by
  * configureHttp), not from pino-http: nestjs-pino's per-request middleware is not mounted
@@ -29,7 +42,7 @@ export function correlationFields(): Record<string, unknown> {
         forRoutes: [],
         pinoHttp: {
           level: config.logLevel,
-          mixin: correlationFields,
+          mixin: logContextFields,
           serializers: {
             req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -42,7 +55,12 @@ export function correlationFields(): Record<string, unknown> {
               ? undefined
               : {
                   target: 'pino-pretty',
-                  options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },
+                  options: {
+                    singleLine: true,
+                    translateTime: 'SYS:HH:MM:ss.l',
+                    // Colour only for a terminal: a log file or a pipe gets plain lines.
+                    colorize: Boolean(process.stdout.isTTY),
+                  },
                 },
         },
       }),

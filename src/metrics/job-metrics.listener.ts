@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bull';
 import { Counter, Histogram } from 'prom-client';
-import { JobName, QUEUE_NAMES, QueueName } from '../queue';
+import { JOB_CONTRACTS, JobName, QUEUE_NAMES, QueueName } from '../queue';
+import { QueueLifecycle } from '../queue/queue-lifecycle';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
 import { JobOutcome, ThroughputStore } from './throughput.store';
@@ -19,7 +20,8 @@ const DURATION_BUCKETS = [
  *   completed -> completed counter, processing time, the shared per-minute throughput in Redis
  *                (counted in memory, written once a second and after the queues closed);
  *   failed    -> failed-attempt counter, processing time; and when no retry follows (Bull then
- *                sets finishedOn) the failed counter and the throughput.
+ *                sets finishedOn) the failed counter and the throughput;
+ *   stalled   -> stalled counter (this process's stalled-job check moved a dead worker's job back).
  * Counters are per process: Prometheus sums them across the processes it scrapes.
  */
 @Injectable()
@@ -27,6 +29,7 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   private readonly completed: Counter<'queue' | 'job'>;
   private readonly failed: Counter<'queue' | 'job'>;
   private readonly failedAttempts: Counter<'queue' | 'job'>;
+  private readonly stalled: Counter<'queue'>;
   private readonly processing: Histogram<'queue' | 'job' | 'outcome'>;
   private readonly waiting: Histogram<'queue' | 'job'>;
   /**
@@ -39,6 +42,7 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   constructor(
     private readonly queues: QueueRegistry,
     private readonly throughput: ThroughputStore,
+    private readonly lifecycle: QueueLifecycle,
     metrics: MetricsRegistry,
   ) {
     const registers = [metrics.registry];
@@ -61,6 +65,14 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
       labelNames,
       registers,
     });
+    this.stalled = new Counter({
+      name: 'jobs_stalled_total',
+      help: 'Active jobs this process found stalled (their worker stopped renewing the lock) and moved back to wait',
+      labelNames: ['queue'],
+      registers,
+    });
+    // At zero from the start: a stalled job is rare, and rate() needs the series before it.
+    for (const queue of QUEUE_NAMES) this.stalled.labels({ queue }).inc(0);
     this.processing = new Histogram({
       name: 'job_processing_seconds',
       help: 'Time from a worker taking a job to the attempt finishing (processedOn to finishedOn)',
@@ -78,20 +90,29 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
-   * Writes the last counts once the queues are closed (their last jobs finished): Bull returns
-   * the close that QueueLifecycle started, or starts it. Redis closes after this phase.
+   * Writes the last counts once the queues stopped (their last jobs finished, or were given up
+   * at the shutdown deadline): QueueLifecycle.drain() is bounded. Redis closes after this phase.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues.all().map((queue) => queue.close().catch(() => undefined)));
+    await this.lifecycle.drain();
     await this.throughput.flush();
   }
 
   onApplicationBootstrap(): void {
+    // Every known queue/job series at zero from the start: a failure-rate rule needs the
+    // counters before the first failure (rate() cannot see the increment that creates a series).
+    for (const [name, contract] of Object.entries(JOB_CONTRACTS)) {
+      const series = this.seriesOf(contract.queue, { name } as Job);
+      series.completed.inc(0);
+      series.failed.inc(0);
+      series.failedAttempts.inc(0);
+    }
     for (const name of QUEUE_NAMES) {
       const queue = this.queues.get(name);
       queue.on('active', (job: Job) => this.onActive(name, job));
       queue.on('completed', (job: Job) => this.onFinished(name, job, 'completed'));
       queue.on('failed', (job: Job) => this.onFailed(name, job));
+      queue.on('stalled', () => this.stalled.inc({ queue: name }));
     }
   }
 

@@ -10,6 +10,7 @@ import type { Response } from 'express';
 import { AppConfig } from '../config';
 import { Public } from '../http/route-group.decorator';
 import { metricsAuthorized } from './metrics-token';
+import { ErrorView } from '../queues-api/dto/queue.views';
 import { MetricsRegistry } from './metrics.registry';
 
 /** Public for the session guard (Prometheus has no session); the bearer token is checked here. */
@@ -30,9 +31,13 @@ export class MetricsController {
       'and process metrics. Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
   })
   @ApiBearerAuth('metricsToken')
-  @ApiOkResponse({ description: 'Prometheus text format', content: { 'text/plain': {} } })
+  @ApiOkResponse({
+    description: 'Prometheus text format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @ApiUnauthorizedResponse({
     description: 'METRICS_TOKEN is set and the bearer token is missing or wrong',
+    type: ErrorView,
   })
   async scrape(
     @Headers('authorization') authorization: string | undefined,

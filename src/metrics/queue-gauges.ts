@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
 import { Gauge } from 'prom-client';
 import { JOB_STATES, QUEUE_NAMES, QueueName } from '../queue';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
+import { withTimeout } from './with-timeout';
 
 /** Bull's connections wait for Redis instead of failing: a scrape must not wait with them. */
 const REDIS_READ_TIMEOUT_MS = 2_000;
@@ -10,6 +12,10 @@ const REDIS_READ_TIMEOUT_MS = 2_000;
 interface Snapshot {
   counts: Map<QueueName, Record<string, number>>;
   paused: Map<QueueName, boolean>;
+  /** Worker connections attached (CLIENT LIST); absent when Redis refuses CLIENT LIST. */
+  workers: Map<QueueName, number | undefined>;
+  /** Enqueue time (epoch ms) of the job that has waited longest; absent when none waits. */
+  oldestWaiting: Map<QueueName, number | undefined>;
 }
 
 /**
@@ -55,6 +61,33 @@ export class QueueGauges {
       },
     });
     new Gauge({
+      name: 'queue_workers',
+      help: 'Worker connections consuming each queue (Bull getWorkers: CLIENT LIST), cluster-wide',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        const snapshot = await read();
+        this.reset();
+        for (const [queue, workers] of snapshot?.workers ?? []) {
+          if (workers !== undefined) this.set({ queue }, workers);
+        }
+      },
+    });
+    new Gauge({
+      name: 'queue_oldest_waiting_job_age_seconds',
+      help: 'Age of the job that has waited longest in each queue (waiting or paused), 0 when none waits',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        const snapshot = await read();
+        this.reset();
+        const now = Date.now();
+        for (const [queue, enqueuedAt] of snapshot?.oldestWaiting ?? []) {
+          this.set({ queue }, enqueuedAt === undefined ? 0 : Math.max(0, now - enqueuedAt) / 1000);
+        }
+      },
+    });
+    new Gauge({
       name: 'queue_metrics_up',
       help: '1 when the queue gauges could be read from Redis at this scrape',
       registers,
@@ -72,10 +105,12 @@ export class QueueGauges {
 
   private async snapshot(): Promise<Snapshot | undefined> {
     try {
-      const [counts, paused] = await withTimeout(
+      const [counts, paused, workers, oldest] = await withTimeout(
         Promise.all([
           Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).getJobCounts())),
           Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).isPaused())),
+          Promise.all(QUEUE_NAMES.map((name) => workersOf(this.queues.get(name)))),
+          Promise.all(QUEUE_NAMES.map((name) => oldestWaitingAt(this.queues.get(name)))),
         ]),
         REDIS_READ_TIMEOUT_MS,
       );
@@ -84,6 +119,8 @@ export class QueueGauges {
           QUEUE_NAMES.map((q, i) => [q, counts[i] as unknown as Record<string, number>]),
         ),
         paused: new Map(QUEUE_NAMES.map((q, i) => [q, paused[i]])),
+        workers: new Map(QUEUE_NAMES.map((q, i) => [q, workers[i]])),
+        oldestWaiting: new Map(QUEUE_NAMES.map((q, i) => [q, oldest[i]])),
       };
     } catch (error) {
       this.logger.warn(`Queue gauges not read from Redis: ${(error as Error).message}`);
@@ -92,10 +129,22 @@ export class QueueGauges {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** undefined when the Redis provider refuses CLIENT LIST (then the series is left out). */
+async function workersOf(queue: Queue): Promise<number | undefined> {
+  const list = await queue.getWorkers().catch(() => undefined);
+  return Array.isArray(list) ? list.length : undefined;
+}
+
+/**
+ * Enqueue time of the job that has waited longest: the tail of the wait list (Bull pushes new
+ * jobs at the head, workers take from the tail), or of the paused list while paused.
+ */
+async function oldestWaitingAt(queue: Queue): Promise<number | undefined> {
+  for (const list of ['wait', 'paused']) {
+    const [id] = await queue.client.lrange(queue.toKey(list), -1, -1);
+    if (!id) continue;
+    const timestamp = Number(await queue.client.hget(queue.toKey(id), 'timestamp'));
+    if (Number.isFinite(timestamp) && timestamp > 0) return timestamp;
+  }
+  return undefined;
 }

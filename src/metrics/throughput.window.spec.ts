@@ -12,6 +12,13 @@ describe('slidingWindow', () => {
     expect(window.failureRate).toBeCloseTo(4 / 14, 4);
   });
 
+  it('answers whole numbers of jobs, the rate from the unrounded estimate', () => {
+    // 20 s in: the previous minute counts for 2/3: 1 + 7 * 2/3 = 5.67 completed, 2 * 2/3 = 1.33 failed.
+    const now = 100 * BUCKET_MS + 20_000;
+    const window = slidingWindow([bucket(1, 0), bucket(7, 2)], 1, now);
+    expect(window).toEqual({ completed: 6, failed: 1, failureRate: 0.1905 }); // 1.33 / 7
+  });
+
   it('is exact at the start of a minute and answers null failure rate when idle', () => {
     const now = 100 * BUCKET_MS;
     expect(slidingWindow([bucket(0), bucket(6, 2)], 1, now)).toEqual({
@@ -25,6 +32,6 @@ describe('slidingWindow', () => {
   it('sums an hour of buckets', () => {
     const buckets = Array.from({ length: 61 }, () => bucket(1));
     const window = slidingWindow(buckets, 60, 100 * BUCKET_MS + 30_000);
-    expect(window.completed).toBe(60.5);
+    expect(window.completed).toBe(61); // 60.5, rounded
   });
 });

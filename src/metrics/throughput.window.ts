@@ -1,8 +1,8 @@
 /** Finished jobs of one queue in a time window, summed over every worker process. */
 export interface ThroughputWindow {
-  /** Completed jobs in the window (an estimate at the window's oldest edge, see below). */
+  /** Completed jobs in the window, a whole number (estimated at the window's oldest edge, see below). */
   completed: number;
-  /** Jobs that failed for good (no attempts left or a permanent error) in the window. */
+  /** Jobs that failed for good (no attempts left or a permanent error) in the window; whole. */
   failed: number;
   /** failed / (completed + failed); null when nothing finished. */
   failureRate: number | null;
@@ -35,9 +35,10 @@ export function slidingWindow(
     failed += buckets[k].failed * weight;
   }
   const total = completed + failed;
+  // Counts of jobs are whole: the estimate is rounded, the rate uses it unrounded.
   return {
-    completed: round(completed, 2),
-    failed: round(failed, 2),
+    completed: Math.round(completed),
+    failed: Math.round(failed),
     failureRate: total > 0 ? round(failed / total, 4) : null,
   };
 }

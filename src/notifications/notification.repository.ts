@@ -11,17 +11,19 @@ export class NotificationRepository {
   constructor(@Inject(Database) private readonly db: Kysely<DatabaseSchema>) {}
 
   /**
-   * The ID of this payout outcome's notification, created on first call. Its dedupe key
-   * (`payout:<id>:<outcome>`) is unique, so a job run twice finds the same row. One statement
-   * reads the payout and any existing notification together (a second one inserts, the first
-   * time): undefined when the payout does not exist.
+   * The notification of this payout outcome, created on first call. Its dedupe key
+   * (`payout:<id>:<outcome>`) is unique, so a job run twice finds the same row.
    */
-  async ensureForPayout(payoutId: string, outcome: 'paid' | 'failed'): Promise<number | undefined> {
+  async ensureForPayout(
+    payoutId: string,
+    outcome: 'paid' | 'failed',
+  ): Promise<Notification | undefined> {
     const dedupeKey = `payout:${payoutId}:${outcome}`;
+    const existing = await this.findByDedupeKey(dedupeKey);
+    if (existing) return existing;
     const payout = await this.db
       .selectFrom('payouts')
       .innerJoin('payees', 'payees.id', 'payouts.payee_id')
-      .leftJoin('notifications', (join) => join.on('notifications.dedupe_key', '=', dedupeKey))
       .select([
         'payouts.amount_minor',
         'payouts.currency',
@@ -29,12 +31,10 @@ export class NotificationRepository {
         'payouts.last_error',
         'payees.name',
         'payees.email',
-        'notifications.id as notification_id',
       ])
       .where('payouts.id', '=', payoutId)
       .executeTakeFirst();
     if (!payout) return undefined;
-    if (payout.notification_id !== null) return payout.notification_id;
     const { subject, body } = composePayoutMessage({
       outcome,
       payeeName: payout.name,
@@ -54,61 +54,99 @@ export class NotificationRepository {
         status: 'pending',
       })
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
-      .returning('id')
+      .returningAll()
       .executeTakeFirst();
-    if (created) return created.id;
     // Nothing returned: a concurrent run created it first.
-    const existing = await this.db
-      .selectFrom('notifications')
+    return created ?? this.findByDedupeKey(dedupeKey);
+  }
+
+  async payoutExists(payoutId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('payouts')
       .select('id')
+      .where('id', '=', payoutId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  findByDedupeKey(dedupeKey: string): Promise<Notification | undefined> {
+    return this.db
+      .selectFrom('notifications')
+      .selectAll()
       .where('dedupe_key', '=', dedupeKey)
       .executeTakeFirst();
-    return existing?.id;
   }
 
   /**
-   * Runs fn in a transaction holding this notification's row lock, so two runs of one job never
-   * send together; a second one finds the row locked (SKIP LOCKED) and gets `acquired: false`.
+   * Takes the lease of a pending notification: this run alone may send it until `leaseMs` have
+   * passed. A conditional update, not a row lock: no transaction stays open while the SMTP
+   * server answers. Undefined: it is not pending, or another run holds a live lease.
    */
-  async withLock<T>(
-    id: number,
-    fn: (notification: Notification, locked: NotificationRepository) => Promise<T>,
-  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('notifications')
-        .selectAll()
-        .where('id', '=', id)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst();
-      if (!row) return { acquired: false };
-      return { acquired: true, value: await fn(row, new NotificationRepository(trx)) };
-    });
+  async claim(id: number, token: string, leaseMs: number): Promise<Notification | undefined> {
+    return this.db
+      .updateTable('notifications')
+      .set({ lease_token: token, lease_until: sql<Date>`now() + ${leaseMs} * interval '1 ms'` })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) =>
+        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]),
+      )
+      .returningAll()
+      .executeTakeFirst();
   }
 
   /**
-   * Records one delivery attempt, and the notification's new status when it has one, in one
-   * statement (inside withLock's transaction, this saves a round trip per notification).
+   * An operator retried the failed job (Bull stamps `retriedOn`): a failed notification becomes
+   * pending again, once per retry, so the retry sends it instead of completing as a duplicate.
+   */
+  async reopenForRetry(id: number, retriedOn: number): Promise<boolean> {
+    const reopened = await this.db
+      .updateTable('notifications')
+      .set({
+        status: 'pending',
+        reopened_for_retry: retriedOn,
+        lease_token: null,
+        lease_until: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'failed')
+      .where((eb) =>
+        eb.or([eb('reopened_for_retry', 'is', null), eb('reopened_for_retry', '<', retriedOn)]),
+      )
+      .executeTakeFirst();
+    return reopened.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Records one delivery attempt, the notification's new status when it has one, and gives the
+   * lease back; both in one short transaction, after the SMTP exchange.
    */
   async recordAttempt(
     id: number,
+    token: string,
     outcome: AttemptOutcome,
     error: string | null,
     status?: NotificationStatus,
   ): Promise<void> {
-    const delivered = status === 'sent' || status === 'logged';
-    await sql`
-      WITH attempt AS (
-        INSERT INTO notification_attempts (notification_id, outcome, error)
-        VALUES (${id}, ${outcome}, ${error})
-      )
-      UPDATE notifications SET
-        attempts = attempts + 1,
-        last_error = ${error},
-        status = coalesce(${status ?? null}::text, status),
-        delivered_at = CASE WHEN ${delivered}::boolean THEN now() ELSE delivered_at END
-      WHERE id = ${id}
-    `.execute(this.db);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('notification_attempts')
+        .values({ notification_id: id, outcome, error })
+        .execute();
+      await trx
+        .updateTable('notifications')
+        .set({
+          attempts: sql<number>`attempts + 1`,
+          last_error: error,
+          lease_token: null,
+          lease_until: null,
+          ...(status ? { status } : {}),
+          ...(status === 'sent' || status === 'logged' ? { delivered_at: sql<Date>`now()` } : {}),
+        })
+        .where('id', '=', id)
+        // A run whose lease lapsed and was taken over must not overwrite the newer run's result.
+        .where('lease_token', '=', token)
+        .execute();
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { NotificationStatus } from '../database';
+import { randomUUID } from 'node:crypto';
+import { Notification, NotificationStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { isPermanentMailError, MAILER, Mailer } from './mailer';
 import { NotificationRepository } from './notification.repository';
@@ -8,23 +9,28 @@ import { NotificationRepository } from './notification.repository';
 export interface AttemptInfo {
   attempt: number;
   maxAttempts: number;
+  /** Set when an operator retried the failed job (Bull's `retriedOn`, ms since the epoch). */
+  retriedOn?: number;
 }
 
 export type DeliveryOutcome =
   | { outcome: 'sent' | 'logged'; notificationId: number }
-  | { outcome: 'duplicate'; notificationId: number; status: NotificationStatus }
-  | { outcome: 'busy'; notificationId: number };
+  | { outcome: 'duplicate'; notificationId: number; status: NotificationStatus };
 
-type LockedResult =
-  | DeliveryOutcome
-  | { outcome: 'error'; notificationId: number; permanent: boolean; error: unknown };
+/**
+ * How long a run may take to send one email before another run may take the notification over
+ * (its worker died or froze): above the SMTP timeouts of SmtpMailer (10 s + 10 s + 30 s).
+ */
+export const SEND_LEASE_MS = 60_000;
 
 /**
  * Delivers the email of a finished payout once: the notification row is created once per payout
- * and outcome (dedupe key), and a row already sent, logged or failed is not sent again. Every
- * attempt is recorded. A 5xx SMTP reply fails the job for good; a 4xx reply or a network error
- * is retried with backoff. An email is at-least-once at worst (a crash after the SMTP server
- * accepted it and before the commit): SMTP offers nothing better.
+ * and outcome (dedupe key), and a row already sent, logged or failed is not sent again, except
+ * when an operator retries the failed job: that reopens a failed row and sends it. Every attempt
+ * is recorded. A 5xx SMTP reply fails the job for good; a 4xx reply or a network error is
+ * retried with backoff. A run sends under a lease (a conditional update), and no transaction is
+ * open during the SMTP exchange. An email is at-least-once at worst (a crash after the SMTP
+ * server accepted it and before the attempt is recorded): SMTP offers nothing better.
  */
 @Injectable()
 export class NotificationService {
@@ -41,35 +47,33 @@ export class NotificationService {
     outcome: 'paid' | 'failed',
     attempt: AttemptInfo,
   ): Promise<DeliveryOutcome> {
-    const notificationId = await this.notifications.ensureForPayout(payoutId, outcome);
-    if (notificationId === undefined)
-      throw new PermanentJobError(`Payout ${payoutId} does not exist`);
-    const locked = await this.notifications.withLock(notificationId, async (row, repo) => {
-      if (row.status !== 'pending') {
-        return { outcome: 'duplicate', notificationId: row.id, status: row.status } as const;
-      }
-      return this.send(row.id, row.recipient, row.subject, row.body, repo, attempt);
-    });
-    if (!locked.acquired) return { outcome: 'busy', notificationId };
-    const result = locked.value;
-    if (result.outcome !== 'error') return result;
-    const message = (result.error as Error)?.message ?? String(result.error);
-    if (result.permanent) {
-      throw new PermanentJobError(`The SMTP server refused the notification: ${message}`, {
-        cause: result.error,
-      });
+    const notification = await this.notifications.ensureForPayout(payoutId, outcome);
+    if (!notification) throw new PermanentJobError(`Payout ${payoutId} does not exist`);
+    if (attempt.retriedOn !== undefined && notification.status === 'failed') {
+      await this.notifications.reopenForRetry(notification.id, attempt.retriedOn);
     }
-    throw result.error;
+    const token = randomUUID();
+    const claimed = await this.notifications.claim(notification.id, token, SEND_LEASE_MS);
+    if (!claimed) {
+      const row = await this.notifications.findByDedupeKey(notification.dedupe_key);
+      if (row && row.status !== 'pending') {
+        return { outcome: 'duplicate', notificationId: row.id, status: row.status };
+      }
+      // Another run is sending it now: try again after the backoff (its lease may lapse).
+      throw new Error(
+        `Notification ${notification.id} is being sent by another run (lease until ` +
+          `${row?.lease_until?.toISOString() ?? 'unknown'}): will try again`,
+      );
+    }
+    return this.send(claimed, token, attempt);
   }
 
   private async send(
-    id: number,
-    to: string,
-    subject: string,
-    text: string,
-    repo: NotificationRepository,
+    notification: Notification,
+    token: string,
     attempt: AttemptInfo,
-  ): Promise<LockedResult> {
+  ): Promise<DeliveryOutcome> {
+    const { id, recipient: to, subject, body: text } = notification;
     try {
       const receipt = await this.mailer.send({
         from: this.config.notifications.from,
@@ -77,14 +81,15 @@ export class NotificationService {
         subject,
         text,
       });
-      await repo.recordAttempt(id, receipt.status, null, receipt.status);
+      await this.notifications.recordAttempt(id, token, receipt.status, null, receipt.status);
       return { outcome: receipt.status, notificationId: id };
     } catch (error) {
       const permanent = isPermanentMailError(error);
       const lastAttempt = attempt.attempt >= attempt.maxAttempts;
       const message = (error as Error)?.message ?? String(error);
-      await repo.recordAttempt(
+      await this.notifications.recordAttempt(
         id,
+        token,
         permanent ? 'permanent_error' : 'transient_error',
         message,
         permanent || lastAttempt ? 'failed' : undefined,
@@ -92,7 +97,12 @@ export class NotificationService {
       this.logger.warn(
         `Notification ${id} to ${to} failed${permanent ? ' permanently' : ''}: ${message}`,
       );
-      return { outcome: 'error', notificationId: id, permanent, error };
+      if (permanent) {
+        throw new PermanentJobError(`The SMTP server refused the notification: ${message}`, {
+          cause: error,
+        });
+      }
+      throw error;
     }
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { LogMailer } from './log.mailer';
 import { MAILER, Mailer } from './mailer';
+import { NotificationRetryCheck } from './notification-retry.check';
 import { NotificationRepository } from './notification.repository';
 import { NotificationService } from './notification.service';
 import { NotificationsProcessor } from './notifications.processor';
@@ -20,6 +21,7 @@ import { SmtpMailer } from './smtp.mailer';
     NotificationRepository,
     NotificationService,
     NotificationsProcessor,
+    NotificationRetryCheck,
   ],
   exports: [NotificationService],
 })

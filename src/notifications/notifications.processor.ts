@@ -15,6 +15,8 @@ export class NotificationsProcessor {
     return this.notifications.deliverPayoutNotification(job.data.payoutId, job.data.outcome, {
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
+      // Bull stamps retriedOn only when someone retries the failed job (API, board, retry-failed).
+      retriedOn: (job as Job & { retriedOn?: number }).retriedOn,
     });
   }
 }

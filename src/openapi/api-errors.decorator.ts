@@ -16,3 +16,8 @@ export function ApiErrors(...statuses: Array<400 | 404 | 409>): MethodDecorator 
     ),
   );
 }
+
+/** One error answer of a route, with its own description, in the shape every error has. */
+export function ApiError(status: number, description: string): MethodDecorator & ClassDecorator {
+  return ApiResponse({ status, description, type: ErrorView });
+}

@@ -22,6 +22,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'authenticated (any logged-in user) or admin.',
     )
     .setVersion('1')
+    .addServer('/', 'This server')
     .addCookieAuth(
       SESSION_COOKIE,
       { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },

@@ -36,11 +36,13 @@ export function annotateRouteGroups(document: OpenAPIObject, routes: RouteEntry[
     operation.security = [mutation ? { session: [], csrf: [] } : { session: [] }];
     const responses: ResponsesObject = operation.responses;
     responses['401'] ??= errorResponse('No session: log in with POST /auth/login');
-    if (route.group === RouteGroup.Admin || mutation) {
+    if (route.group === RouteGroup.Admin || route.group === RouteGroup.Operator || mutation) {
       responses['403'] ??= errorResponse(
         route.group === RouteGroup.Admin
           ? 'Not an admin, or the X-CSRF-Token header is missing or wrong'
-          : 'The X-CSRF-Token header is missing or wrong',
+          : route.group === RouteGroup.Operator
+            ? 'Not an operator or admin'
+            : 'The X-CSRF-Token header is missing or wrong',
       );
     }
     responses['503'] ??= errorResponse('Redis or PostgreSQL is unavailable; retry shortly');

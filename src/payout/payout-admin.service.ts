@@ -47,17 +47,19 @@ export class PayoutAdminService {
     return { jobId: String(job.id), correlationId: job.data.meta.correlationId };
   }
 
-  async list(q: ListPayoutsQuery): Promise<{ items: PayoutView[]; nextCursor: string | null }> {
-    const rows = await this.query.list(
-      {
-        status: q.status,
-        payeeId: q.payeeId,
-        from: q.from ? new Date(q.from) : undefined,
-        to: q.to ? new Date(q.to) : undefined,
-      },
-      q.limit + 1,
-      q.cursor ? decodeCursor(q.cursor) : undefined,
-    );
+  async list(
+    q: ListPayoutsQuery,
+  ): Promise<{ items: PayoutView[]; nextCursor: string | null; total: number }> {
+    const filters = {
+      status: q.status,
+      payeeId: q.payeeId,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+    };
+    const [rows, total] = await Promise.all([
+      this.query.list(filters, q.limit + 1, q.cursor ? decodeCursor(q.cursor) : undefined),
+      this.query.count(filters),
+    ]);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
@@ -66,6 +68,7 @@ export class PayoutAdminService {
         rows.length > q.limit && last
           ? encodeCursor({ createdAt: last.cursor_ts, id: last.id })
           : null,
+      total,
     };
   }
 

@@ -6,7 +6,7 @@ export type CallOutcome =
   /** A refusal for good (PermanentProviderError): this call moved nothing. */
   | { kind: 'declined'; reason: string }
   /** A known transient error (429, 503 before anything was done): this call moved nothing. */
-  | { kind: 'transient'; reason: string }
+  | { kind: 'transient'; reason: string; rateLimited?: boolean }
   /** Timeout, lost response, 5xx, a bug: the money may have moved. */
   | { kind: 'unknown'; reason: string };
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
+import { ProviderMetrics } from '../metrics/provider-metrics';
 import { PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { PayoutNotifier } from './payout.notifier';
@@ -140,6 +141,7 @@ function setup(status: PayoutStatus, transfer: Transfer, lookup?: () => Promise<
     notifier,
     correlation,
     config,
+    { record: () => undefined } as unknown as ProviderMetrics,
   );
   return { store, provider, notified, service };
 }

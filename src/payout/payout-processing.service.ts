@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
+import { ProviderMetrics, ProviderOutcome } from '../metrics/provider-metrics';
 import { Payout, PayoutStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { CallOutcome, Decision, decideAfterCall, decideAfterLookup } from './payout-decision';
@@ -51,8 +52,10 @@ const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')
  * interleavings (crash, freeze, lost answer, rate limit, take-over) and why each is safe.
  */
 @Injectable()
-export class PayoutProcessingService {
+export class PayoutProcessingService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PayoutProcessingService.name);
+  /** Payouts this process holds a lease on, while it works on them. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly payouts: PayoutRepository,
@@ -60,6 +63,7 @@ export class PayoutProcessingService {
     private readonly notifier: PayoutNotifier,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
+    private readonly metrics: ProviderMetrics,
   ) {}
 
   async process(payoutId: string, attempt: AttemptInfo): Promise<ProcessingOutcome> {
@@ -70,7 +74,26 @@ export class PayoutProcessingService {
       correlationId: this.correlationId,
     });
     if (!claim) return this.notClaimed(payoutId);
+    this.inFlight.add(payoutId);
+    try {
+      return await this.attempt(claim, attempt);
+    } finally {
+      this.inFlight.delete(payoutId);
+    }
+  }
 
+  /**
+   * At shutdown, a payout still in flight belongs to a job given up at the deadline and handed
+   * back: end its lease now, so the next worker takes it over at once (as "money may have
+   * moved") instead of waiting up to PAYOUT_LEASE. Our late finish is then refused by the token.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const ended = await this.payouts.endLeases([...this.inFlight], WORKER_ID);
+    this.logger.warn(`Shutdown: ended the lease of ${ended} payout(s) still in flight`);
+  }
+
+  private async attempt(claim: Claim, attempt: AttemptInfo): Promise<ProcessingOutcome> {
     const call = await this.transfer(claim.payout);
     const lastAttempt = attempt.attempt >= attempt.maxAttempts;
     let decision = decideAfterCall(call, {
@@ -78,7 +101,7 @@ export class PayoutProcessingService {
       lastAttempt,
     });
     if (decision.action === 'lookup') {
-      decision = decideAfterLookup(await this.provider.lookup(payoutId), {
+      decision = decideAfterLookup(await this.provider.lookup(claim.payout.id), {
         unknownForMs: unknownFor(claim.payout),
         leaseMs: this.config.payouts.leaseMs,
         reason: decision.reason,
@@ -144,8 +167,20 @@ export class PayoutProcessingService {
     };
   }
 
-  /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */
+  /** The call, counted in `payouts_provider_calls_total` and timed. */
   private async transfer(payout: PayoutWithPayee): Promise<CallOutcome> {
+    const started = performance.now();
+    const call = await this.callProvider(payout);
+    this.metrics.record(
+      this.provider.name,
+      metricOutcome(call),
+      (performance.now() - started) / 1000,
+    );
+    return call;
+  }
+
+  /** The call with its deadline; every way it can end becomes a CallOutcome, never a throw. */
+  private async callProvider(payout: PayoutWithPayee): Promise<CallOutcome> {
     const signal = AbortSignal.timeout(this.config.payouts.providerTimeoutMs);
     try {
       const { reference } = await untilAborted(
@@ -171,7 +206,7 @@ export class PayoutProcessingService {
         return { kind: 'declined', reason: `refused by ${this.provider.name}: ${message}` };
       }
       if (error instanceof TransientProviderError && !error.outcomeUnknown && !signal.aborted) {
-        return { kind: 'transient', reason: message };
+        return { kind: 'transient', reason: message, rateLimited: error.rateLimited };
       }
       // A deadline, a lost answer, a 5xx or an error of ours: the money may have moved.
       return {
@@ -265,6 +300,11 @@ export class PayoutProcessingService {
   private get correlationId(): string | null {
     return this.correlation.id ?? null;
   }
+}
+
+function metricOutcome(call: CallOutcome): ProviderOutcome {
+  if (call.kind === 'transient') return call.rateLimited ? 'rate_limited' : 'transient';
+  return call.kind;
 }
 
 /** How long the payout has been marked "money may have moved" (0 when it is not). */

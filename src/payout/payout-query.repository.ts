@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql } from 'kysely';
+import { Kysely, SelectQueryBuilder, sql } from 'kysely';
 import { Database, DatabaseSchema, Payout, PayoutEvent, PayoutStatus } from '../database';
 
 export interface PayoutFilters {
@@ -24,11 +24,18 @@ export type PayoutRow = Payout & { cursor_ts: string };
 export class PayoutQueryRepository {
   constructor(@Inject(Database) private readonly db: Kysely<DatabaseSchema>) {}
 
+  /** How many payouts match the filters (all pages). */
+  async count(filters: PayoutFilters): Promise<number> {
+    const row = await this.filtered(
+      this.db.selectFrom('payouts').select(sql<number>`count(*)::int`.as('n')),
+      filters,
+    ).executeTakeFirstOrThrow();
+    return row.n;
+  }
+
   /** Newest first, keyset-paginated (stable under concurrent inserts, cheap at any depth). */
   async list(filters: PayoutFilters, limit: number, after?: PayoutCursor): Promise<PayoutRow[]> {
-    let query = this.db
-      .selectFrom('payouts')
-      .selectAll()
+    let query = this.filtered(this.db.selectFrom('payouts').selectAll(), filters)
       // JS dates stop at milliseconds; PostgreSQL keeps microseconds, which the cursor needs.
       .select(
         sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
@@ -38,16 +45,24 @@ export class PayoutQueryRepository {
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit);
-    if (filters.status) query = query.where('status', '=', filters.status);
-    if (filters.payeeId !== undefined) query = query.where('payee_id', '=', filters.payeeId);
-    if (filters.from) query = query.where('created_at', '>=', filters.from);
-    if (filters.to) query = query.where('created_at', '<', filters.to);
     if (after) {
       query = query.where(
         sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
       );
     }
     return query.execute();
+  }
+
+  private filtered<Q extends SelectQueryBuilder<DatabaseSchema, 'payouts', object>>(
+    query: Q,
+    filters: PayoutFilters,
+  ): Q {
+    let q = query as SelectQueryBuilder<DatabaseSchema, 'payouts', object>;
+    if (filters.status) q = q.where('status', '=', filters.status);
+    if (filters.payeeId !== undefined) q = q.where('payee_id', '=', filters.payeeId);
+    if (filters.from) q = q.where('created_at', '>=', filters.from);
+    if (filters.to) q = q.where('created_at', '<', filters.to);
+    return q as Q;
   }
 
   async findWithEvents(id: string): Promise<{ payout: Payout; events: PayoutEvent[] } | undefined> {

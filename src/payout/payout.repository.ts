@@ -108,6 +108,18 @@ export class PayoutRepository {
     return { payout, token: String(payout.lease_token), takenOverFrom: previousOwner };
   }
 
+  /** Ends this owner's leases on these payouts now (they may be taken over); answers how many. */
+  async endLeases(ids: string[], owner: string): Promise<number> {
+    const result = await this.db
+      .updateTable('payouts')
+      .set({ lease_expires_at: sql<Date>`now()` })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /**
    * Applies a transition if the payout is in one of `from` (and, when given, still under the
    * same lease token), with its history row and (for failed/cancelled) its reversal, in ONE

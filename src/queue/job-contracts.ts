@@ -1,4 +1,5 @@
 import { JobId, JobOptions } from 'bull';
+import type { TraceCarrier } from '../tracing';
 import {
   AnalyticsDailyStatsJob,
   ExportPayoutsJob,
@@ -65,11 +66,8 @@ export type ScheduleTrigger = 'schedule' | 'catch-up' | 'manual';
 export interface ScheduledRunMeta {
   name: string;
   trigger: ScheduleTrigger;
-  /**
-   * The tick this run stands for (epoch ms). Absent on repeatable jobs, whose data is written
-   * once when the schedule is registered: their tick is the one Bull scheduled them for.
-   */
-  tickAt?: number;
+  /** The tick this run stands for (epoch ms). */
+  tickAt: number;
 }
 
 /** Stamped by the producer into every job's data. */
@@ -79,6 +77,8 @@ export interface JobMeta {
   /** What enqueued it: `http POST /payouts/cycle`, `job payouts/payout.cycle#42`, `schedule payout-cycle`, `cli`. */
   origin: string;
   schedule?: ScheduledRunMeta;
+  /** W3C trace context of the enqueue's span, when tracing is on: the run continues that trace. */
+  trace?: TraceCarrier;
 }
 
 export type JobData<N extends JobName> = JobPayload<N> & { meta: JobMeta };

@@ -2,12 +2,15 @@ import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
+import { ActiveJobs } from './active-jobs';
+import { CorrelationIndex } from './correlation-index';
 import { BACKOFF_STRATEGY, backoffDelay } from './worker/retry-later-error';
 import { defaultJobOptions } from './queue.options';
 import { QueueLifecycle } from './queue-lifecycle';
 import { QUEUE_NAMES } from './queue-names';
 import { JobProducer } from './queue.producer';
 import { QueueRegistry } from './queue-registry';
+import { RetryChecks } from './retry-checks';
 
 const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name })));
 
@@ -36,7 +39,22 @@ const queues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))
     }),
     queues,
   ],
-  providers: [QueueRegistry, JobProducer, QueueLifecycle],
-  exports: [queues, QueueRegistry, JobProducer],
+  providers: [
+    QueueRegistry,
+    JobProducer,
+    QueueLifecycle,
+    CorrelationIndex,
+    ActiveJobs,
+    RetryChecks,
+  ],
+  exports: [
+    queues,
+    QueueRegistry,
+    JobProducer,
+    QueueLifecycle,
+    CorrelationIndex,
+    ActiveJobs,
+    RetryChecks,
+  ],
 })
 export class QueueModule {}

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { CronRepeatOptions, EveryRepeatOptions, Job, JobOptions, Queue } from 'bull';
+import { Job, JobOptions, Queue } from 'bull';
 import { CorrelationContext } from '../correlation';
+import { TraceCarrier, traceEnqueue } from '../tracing';
+import { CorrelationIndex } from './correlation-index';
 import { JOB_CONTRACTS, JobData, JobMeta, JobPayload, ScheduledRunMeta } from './job-contracts';
 import { JobName, QueueName } from './queue-names';
 import { QueueRegistry } from './queue-registry';
@@ -15,14 +17,6 @@ export interface EnqueueOptions
   schedule?: ScheduledRunMeta;
 }
 
-/** A Bull repeatable job: when it ticks, and the job ID that names it inside its repeat key. */
-export interface RepeatableOptions {
-  repeat: Pick<CronRepeatOptions, 'cron' | 'tz'> | Pick<EveryRepeatOptions, 'every'>;
-  jobId: string;
-  origin: string;
-  schedule: ScheduledRunMeta;
-}
-
 /**
  * Every job enters Redis here. The job name picks the queue and the payload type, so a wrong
  * payload does not compile, and every job carries `meta` with the correlation ID of the request
@@ -33,6 +27,7 @@ export class JobProducer {
   constructor(
     private readonly queues: QueueRegistry,
     private readonly correlation: CorrelationContext,
+    private readonly correlationIndex: CorrelationIndex,
   ) {}
 
   async enqueue<N extends JobName>(
@@ -42,30 +37,15 @@ export class JobProducer {
   ): Promise<Job<JobData<N>>> {
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(
-      name,
-      this.stamp(payload, origin, correlationId, schedule),
-      { ...contract.options, ...jobOptions },
+    const trail = correlationId ?? this.correlation.currentOrNew();
+    const job = await traceEnqueue(contract.queue, name, 1, (trace) =>
+      this.queue(contract.queue).add(name, this.stamp(payload, origin, trail, schedule, trace), {
+        ...contract.options,
+        ...jobOptions,
+      }),
     );
-  }
-
-  /**
-   * Registers a Bull repeatable job (idempotent: Bull keys it by name, job ID and cron or
-   * interval, and names each tick's job after its tick, so instances adding it at once create
-   * one job per tick). Its data, meta included, is written once, here: see JobDispatcher for
-   * how each tick still gets its own correlation ID.
-   */
-  async repeat<N extends JobName>(
-    name: N,
-    payload: JobPayload<N>,
-    { repeat, jobId, origin, schedule }: RepeatableOptions,
-  ): Promise<Job<JobData<N>>> {
-    const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).add(name, this.stamp(payload, origin, undefined, schedule), {
-      ...contract.options,
-      repeat,
-      jobId,
-    });
+    await this.correlationIndex.record(trail, contract.queue, [job.id]);
+    return job;
   }
 
   /** One round trip for many jobs of one name (the payout cycle enqueues thousands). */
@@ -77,13 +57,24 @@ export class JobProducer {
     if (jobs.length === 0) return [];
     const { origin, correlationId, schedule, ...jobOptions } = options;
     const contract = JOB_CONTRACTS[name];
-    return this.queue(contract.queue).addBulk(
-      jobs.map(({ payload, jobId }) => ({
-        name,
-        data: this.stamp(payload, origin, correlationId, schedule),
-        opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
-      })),
+    // One correlation ID for the whole bulk (a fresh one outside any request or job), so the
+    // bulk is one trail and one index write.
+    const trail = correlationId ?? this.correlation.currentOrNew();
+    const added = await traceEnqueue(contract.queue, name, jobs.length, (trace) =>
+      this.queue(contract.queue).addBulk(
+        jobs.map(({ payload, jobId }) => ({
+          name,
+          data: this.stamp(payload, origin, trail, schedule, trace),
+          opts: { ...contract.options, ...jobOptions, ...(jobId ? { jobId } : {}) },
+        })),
+      ),
     );
+    await this.correlationIndex.record(
+      trail,
+      contract.queue,
+      added.map((job) => job.id),
+    );
+    return added;
   }
 
   queue(name: QueueName): Queue {
@@ -95,12 +86,14 @@ export class JobProducer {
     origin?: string,
     correlationId?: string,
     schedule?: ScheduledRunMeta,
+    trace?: TraceCarrier,
   ): P & { meta: JobMeta } {
     const meta: JobMeta = {
       correlationId: correlationId ?? this.correlation.currentOrNew(),
       enqueuedAt: Date.now(),
       origin: origin ?? this.correlation.origin ?? 'unknown',
       ...(schedule ? { schedule } : {}),
+      ...(trace ? { trace } : {}),
     };
     return { ...payload, meta };
   }

@@ -3,8 +3,22 @@ import { QueueName } from '../queue';
 import { JobDetailView, JobRowView } from './dto/job.views';
 import { redactJobData } from './job-redaction';
 
+/** What a job row is made of: a Bull job, or the same fields read straight from its hash. */
+export type JobRowSource = Pick<
+  Job,
+  | 'id'
+  | 'name'
+  | 'data'
+  | 'opts'
+  | 'attemptsMade'
+  | 'timestamp'
+  | 'processedOn'
+  | 'finishedOn'
+  | 'failedReason'
+>;
+
 /** One row of a job list: what an operator scans, without the payload. */
-export function toJobRow(queue: QueueName, job: Job, state: string): JobRowView {
+export function toJobRow(queue: QueueName, job: JobRowSource, state: string): JobRowView {
   const delay = job.opts.delay ?? 0;
   return {
     id: String(job.id),

@@ -3,6 +3,7 @@ import type { JobStatusClean } from 'bull';
 import { JobActionView } from './dto/job.views';
 import { CleanableState } from './dto/queue-mutations.dto';
 import { CleanView, PauseView, RetryFailedView } from './dto/queue.views';
+import { RetryChecks } from '../queue';
 import { QueueLocator } from './queue-locator';
 
 const CLEAN_TYPES: Record<CleanableState, JobStatusClean> = {
@@ -16,13 +17,20 @@ const CLEAN_TYPES: Record<CleanableState, JobStatusClean> = {
 /** Queue and job mutations; each refuses (409) what Bull would do wrongly or not at all. */
 @Injectable()
 export class QueueAdminService {
-  constructor(private readonly locator: QueueLocator) {}
+  constructor(
+    private readonly locator: QueueLocator,
+    private readonly retryChecks: RetryChecks,
+  ) {}
 
   async retryJob(queueName: string, id: string): Promise<JobActionView> {
     const { name, job } = await this.locator.job(queueName, id);
     const state = await job.getState();
     if (state !== 'failed') {
       throw new ConflictException(`Only failed jobs can be retried; job ${id} is ${state}`);
+    }
+    const cannotHelp = await this.retryChecks.whyNotRetry(job);
+    if (cannotHelp) {
+      throw new ConflictException(`Retrying job ${id} cannot help: ${cannotHelp}`);
     }
     await job.retry();
     return { queue: name, id: String(job.id), state: await job.getState() };
@@ -63,7 +71,8 @@ export class QueueAdminService {
     const failed = await queue.getFailed(0, limit - 1);
     let retried = 0;
     for (const job of failed) {
-      if (!job) continue;
+      // A job a retry cannot help (see RetryChecks) stays failed, with its reason on the job.
+      if (!job || (await this.retryChecks.whyNotRetry(job))) continue;
       // A job retried or removed by someone else meanwhile is skipped, not counted.
       const ok = await job.retry().then(
         () => true,

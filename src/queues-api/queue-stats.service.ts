@@ -7,6 +7,8 @@ import { ThroughputStore } from '../metrics/throughput.store';
 import { JobCountsView, QueueDetailView, QueueSummaryView } from './dto/queue.views';
 import { QueueLocator } from './queue-locator';
 
+type WorkerCounts = ReadonlyMap<QueueName, number>;
+
 /** Read-only queue statistics: counts, pause state and workers from Redis, throughput from the minute buckets. */
 @Injectable()
 export class QueueStatsService {
@@ -17,21 +19,30 @@ export class QueueStatsService {
   ) {}
 
   async summaries(): Promise<QueueSummaryView[]> {
-    const throughput = await this.throughput.read(QUEUE_NAMES);
+    const [throughput, workers] = await Promise.all([
+      this.throughput.read(QUEUE_NAMES),
+      this.workerCounts(),
+    ]);
     return Promise.all(
       QUEUE_NAMES.map((name) =>
-        this.summary(name, this.locator.queue(name).queue, throughput.get(name)!),
+        this.summary(name, this.locator.queue(name).queue, throughput.get(name)!, workers),
       ),
     );
   }
 
   async detail(name: string): Promise<QueueDetailView> {
     const located = this.locator.queue(name);
-    const [throughput, oldest] = await Promise.all([
+    const [throughput, oldest, workers] = await Promise.all([
       this.throughput.read([located.name]),
       this.oldestWaiting(located.queue),
+      this.workerCounts(),
     ]);
-    const summary = await this.summary(located.name, located.queue, throughput.get(located.name)!);
+    const summary = await this.summary(
+      located.name,
+      located.queue,
+      throughput.get(located.name)!,
+      workers,
+    );
     return {
       ...summary,
       defaultJobOptions: defaultJobOptions(this.config) as Record<string, unknown>,
@@ -50,14 +61,39 @@ export class QueueStatsService {
     name: QueueName,
     queue: Queue,
     throughput: QueueSummaryView['throughput'],
+    workers: WorkerCounts | null,
   ): Promise<QueueSummaryView> {
-    const [counts, paused, workers] = await Promise.all([
-      queue.getJobCounts(),
-      queue.isPaused(),
-      // undefined when the Redis provider refuses CLIENT LIST.
-      queue.getWorkers().then((list) => (Array.isArray(list) ? list.length : null)),
-    ]);
-    return { name, counts: counts as unknown as JobCountsView, paused, workers, throughput };
+    const [counts, paused] = await Promise.all([queue.getJobCounts(), queue.isPaused()]);
+    return {
+      name,
+      counts: counts as unknown as JobCountsView,
+      paused,
+      workers: workers ? (workers.get(name) ?? 0) : null,
+      throughput,
+    };
+  }
+
+  /**
+   * Workers attached to each queue, from ONE `CLIENT LIST` (Bull's getWorkers() runs one per
+   * queue, and the list has a line per connection of every process): Bull names each worker's
+   * blocking connection `<prefix>:<base64 queue name>`. null when the Redis provider refuses
+   * CLIENT LIST.
+   */
+  private async workerCounts(): Promise<WorkerCounts | null> {
+    let list: string;
+    try {
+      list = String(await this.locator.queue(QUEUE_NAMES[0]).queue.client.client('LIST'));
+    } catch (error) {
+      if (/unknown command/i.test((error as Error).message)) return null;
+      throw error;
+    }
+    const names = [...list.matchAll(/(?:^| )name=(\S+)/gm)].map((match) => match[1]);
+    return new Map(
+      QUEUE_NAMES.map((name) => {
+        const prefix = `${this.config.redis.prefix}:${Buffer.from(name).toString('base64')}`;
+        return [name, names.filter((client) => client.startsWith(prefix)).length] as const;
+      }),
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { CorrelationTrailService } from './correlation-trail.service';
 import { JobsByCorrelationController } from './jobs-by-correlation.controller';
 import { QueueAdminService } from './queue-admin.service';
 import { QueueJobsController } from './queue-jobs.controller';
@@ -13,7 +14,13 @@ import { QueuesController } from './queues.controller';
 @Module({
   imports: [AuditModule, MetricsModule],
   controllers: [QueuesController, QueueJobsController, JobsByCorrelationController],
-  providers: [QueueLocator, QueueStatsService, QueueJobsService, QueueAdminService],
+  providers: [
+    QueueLocator,
+    QueueStatsService,
+    QueueJobsService,
+    QueueAdminService,
+    CorrelationTrailService,
+  ],
   exports: [QueueLocator],
 })
 export class QueuesApiModule {}

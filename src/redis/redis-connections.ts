@@ -1,12 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config';
+import { createRedisClient } from './redis-options';
 
 export type BullClientType = 'client' | 'subscriber' | 'bclient';
 
 /**
- * The one place that opens Redis connections. REDIS_URL carries host, port, db, user, password,
- * and TLS (`rediss://`). Connections are shared where Redis allows it:
+ * The one place that opens Redis connections, with the options of redisOptions() (one server
+ * from REDIS_URL, or the primary named by Sentinel). Connections are shared where Redis allows it:
  *   - `commands`: the app's own commands (sessions, locks, rate limits, health); fails fast while
  *     Redis is down so HTTP can answer 503 instead of hanging;
  *   - `bullClient` / `bullSubscriber`: shared by every queue (Bull's "reusing connections");
@@ -46,7 +47,7 @@ export class RedisConnections implements OnApplicationShutdown {
 
   /** A dedicated connection (for example for a test or a CLI); closed with the others. */
   open(name: string, overrides: RedisOptions = {}): Redis {
-    const client = createRedisClient(this.config.redis.url, { connectionName: name, ...overrides });
+    const client = createRedisClient(this.config.redis, { connectionName: name, ...overrides });
     client.on('error', (error: Error) => this.logger.warn(`Redis (${name}): ${error.message}`));
     // Kept until shutdown even after 'end': Bull disconnects and reconnects its blocking client.
     this.opened.add(client);
@@ -74,13 +75,4 @@ async function quitOrDisconnect(client: Redis, graceMs = 1_000): Promise<void> {
   ]);
   clearTimeout(timer);
   client.disconnect();
-}
-
-/** Builds a client from a redis:// or rediss:// URL; ioredis turns on TLS for rediss. */
-export function createRedisClient(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    // Reconnect forever with a capped backoff: Redis restarts must heal by themselves.
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    ...options,
-  });
 }

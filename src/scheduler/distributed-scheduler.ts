@@ -1,61 +1,63 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { JobProducer } from '../queue';
 import type { Schedule } from './schedule.definitions';
 import { ScheduleCatalog } from './schedule-catalog';
 import { ScheduleRunRepository } from './schedule-run.repository';
-import { ticksBetween } from './schedule-timing';
-import { missedTick, tickCorrelationId } from './scheduled-tick';
-import { CutChain, RepeatableJobs } from './repeatable-jobs';
+import { latestTickAtOrBefore, nextTickAfter, ticksBetween } from './schedule-timing';
+import { missedTick } from './scheduled-tick';
+import { TickJobs } from './tick-jobs';
 
-/** How often a worker looks for repeatables whose chain a dying worker cut. */
-const CHAIN_CHECK_MS = 2_000;
-/** At most this many skipped ticks of a cut chain are run late (the latest ones). */
-const MAX_SKIPPED_TICKS = 60;
+/** How often each worker makes sure every schedule's next tick has its job. */
+const CHECK_MS = 1_000;
+/**
+ * Ticks this close are queued too (besides the next one), so a check that comes a little late
+ * (a busy event loop) still finds a fast schedule's ticks queued.
+ */
+const LOOKAHEAD_MS = 2 * CHECK_MS;
 
 /**
- * USE_DISTRIBUTED_SCHEDULER=true. At start, every instance upserts the schedules as Bull
- * repeatable jobs (removing stale ones); Bull then creates one job per tick, which exactly one
- * worker of the fleet runs. The ticks arrive as jobs; this process only repairs what Bull does
- * not: a chain cut by a worker dying between taking a tick and scheduling the next (see
- * RepeatableJobs.findCutChains), at start and every CHAIN_CHECK_MS.
+ * USE_DISTRIBUTED_SCHEDULER=true. The schedule lives in code and configuration, not in Redis:
+ * every worker, at start and every CHECK_MS, makes sure the next tick of each enabled schedule
+ * (and any other due within LOOKAHEAD_MS) has its job (delayed until the tick, under a job ID made of schedule and tick, so the fleet
+ * adds it once) and, with catch-up on, that the latest due tick ran or has a job. Whatever Redis
+ * loses (a FLUSHALL, a failover to a lagging replica) is therefore added again within a second,
+ * by whichever worker looks first. The schedule_runs claim keeps each tick to one run.
  */
 @Injectable()
 export class DistributedScheduler {
   private readonly logger = new Logger('Scheduler');
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
+  private failing = false;
 
   constructor(
     private readonly catalog: ScheduleCatalog,
-    private readonly repeatables: RepeatableJobs,
+    private readonly tickJobs: TickJobs,
     private readonly runs: ScheduleRunRepository,
-    private readonly producer: JobProducer,
   ) {}
 
-  /** Returns a one-line summary for the start-up log. */
+  /** The first check; returns a one-line summary for the start-up log. */
   async start(): Promise<string> {
-    const plan = await this.repeatables.sync(this.catalog.enabled);
-    for (const entry of plan.remove) {
-      this.logger.log(`Removed stale repeatable job ${entry.key} (queue ${entry.queue})`);
-    }
-    await this.runSkippedTicks(plan.cut, plan.addedAt);
-    const caughtUp = await this.catchUp(plan.missing.filter((schedule) => schedule.catchUp));
+    const caughtUp = await this.check();
     return (
-      `${this.catalog.enabled.length} schedule(s) registered as repeatable jobs ` +
-      `(${plan.missing.length} new, ${plan.cut.length} restarted, ${plan.remove.length} stale removed)` +
+      `${this.catalog.enabled.length} schedule(s), next ticks queued` +
       (caughtUp.length > 0 ? `; catching up ${caughtUp.join(', ')}` : '')
     );
   }
 
-  /** Looks for cut chains every CHAIN_CHECK_MS, until stop(). */
+  /** Checks every CHECK_MS until stop(); a failed check (Redis down) is retried the next time. */
   watch(): void {
     this.timer = setInterval(() => {
-      this.checking ??= this.repairCutChains()
-        .catch((error: Error) =>
-          this.logger.warn(`Could not check the repeatable chains: ${error.message}`),
-        )
+      this.checking ??= this.check()
+        .then(() => {
+          if (this.failing) this.logger.log('Schedule checks work again');
+          this.failing = false;
+        })
+        .catch((error: Error) => {
+          if (!this.failing) this.logger.warn(`Could not check the schedules: ${error.message}`);
+          this.failing = true;
+        })
         .finally(() => (this.checking = undefined));
-    }, CHAIN_CHECK_MS).unref();
+    }, CHECK_MS).unref();
   }
 
   async stop(): Promise<void> {
@@ -63,67 +65,43 @@ export class DistributedScheduler {
     await this.checking;
   }
 
-  private async repairCutChains(): Promise<void> {
-    for (const chain of await this.repeatables.findCutChains(this.catalog.enabled)) {
-      const addedAt = Date.now();
-      await this.repeatables.add(chain.schedule);
-      await this.runSkippedTicks([chain], addedAt);
-    }
+  /** One pass over the enabled schedules; returns the ticks it caught up. */
+  private async check(now = Date.now()): Promise<string[]> {
+    const caughtUp = await Promise.all(
+      this.catalog.enabled.map(async (schedule) => {
+        const soon = ticksBetween(schedule.timing, now, now + LOOKAHEAD_MS, 10);
+        const ticks = soon.length > 0 ? soon : [nextTickAfter(schedule.timing, now)];
+        for (const tickAt of ticks) await this.tickJobs.ensure(schedule, tickAt, 'schedule');
+        const late = schedule.catchUp ? await this.catchUp(schedule, now) : undefined;
+        if (late !== undefined) {
+          this.logger.warn(
+            `Tick ${new Date(late).toISOString()} of "${schedule.name}" had neither a run nor a ` +
+              'job (no worker ran then, or Redis lost its jobs): enqueued to run once',
+          );
+        }
+        return late === undefined
+          ? []
+          : [`${schedule.name} (tick ${new Date(late).toISOString()})`];
+      }),
+    );
+    return caughtUp.flat();
   }
 
   /**
-   * A cut chain, already restarted (its next tick is after `restartedAt`): the ticks it skipped,
-   * after its last scheduled one and due by `restartedAt`, run once each as catch-up jobs (the
-   * latest MAX_SKIPPED_TICKS; only those with no run yet, under job IDs every instance derives
-   * alike). With catch-up off they are not run.
+   * The latest due tick runs once if nothing stands for it: it has no job in Redis, and the
+   * schedule's latest run is older, with no job pending for the tick after that run either
+   * (such a job, still waiting after an outage, runs late: it is the catch-up). A schedule that
+   * never ran is not caught up (a first deploy must not fire everything at once). Returns the
+   * tick enqueued, if any.
    */
-  private async runSkippedTicks(cut: readonly CutChain[], restartedAt: number): Promise<void> {
-    for (const { schedule, lastScheduled } of cut) {
-      const skipped = schedule.catchUp
-        ? ticksBetween(schedule.timing, lastScheduled, restartedAt, MAX_SKIPPED_TICKS)
-        : [];
-      const ran = await this.runs.ticksWithRuns(schedule.name, skipped);
-      const toRun = skipped.filter((tickAt) => !ran.has(tickAt));
-      for (const tickAt of toRun) await this.enqueueCatchUp(schedule, tickAt);
-      this.logger.warn(
-        `The repeatable of "${schedule.name}" had no job after its tick ` +
-          `${new Date(lastScheduled).toISOString()} (a worker died between taking a tick and ` +
-          `scheduling the next): restarted, ` +
-          (schedule.catchUp
-            ? `${toRun.length} skipped tick(s) enqueued to run once`
-            : 'skipped ticks not run (catch-up off)'),
-      );
-    }
-  }
-
-  /**
-   * A repeatable that survived an outage still holds its next tick's job in Redis: Bull runs it
-   * as soon as a worker is back, and that is the catch-up. Only a schedule whose repeatable is
-   * new (first start in this mode, a changed cron, Redis emptied) needs one enqueued: the latest
-   * due tick, once.
-   */
-  private async catchUp(schedules: readonly Schedule[]): Promise<string[]> {
-    const caughtUp: string[] = [];
-    for (const schedule of schedules) {
-      const tickAt = missedTick(
-        schedule.timing,
-        await this.runs.latestTickAt(schedule.name),
-        Date.now(),
-      );
-      if (tickAt === undefined) continue;
-      await this.enqueueCatchUp(schedule, tickAt);
-      caughtUp.push(`${schedule.name} (tick ${new Date(tickAt).toISOString()})`);
-    }
-    return caughtUp;
-  }
-
-  /** Under a job ID every instance derives alike, so instances doing this at once add it once. */
-  private async enqueueCatchUp(schedule: Schedule, tickAt: number): Promise<void> {
-    await this.producer.enqueue(schedule.job, schedule.payload, {
-      jobId: `catch-up:${schedule.name}:${tickAt}`,
-      origin: `schedule ${schedule.name}`,
-      correlationId: tickCorrelationId(schedule.name, tickAt),
-      schedule: { name: schedule.name, trigger: 'catch-up', tickAt },
-    });
+  private async catchUp(schedule: Schedule, now: number): Promise<number | undefined> {
+    const due = latestTickAtOrBefore(schedule.timing, now);
+    if (await this.tickJobs.exists(schedule, due)) return undefined;
+    const latestRun = await this.runs.latestTickAt(schedule.name);
+    const tickAt = missedTick(schedule.timing, latestRun, now);
+    if (tickAt === undefined || latestRun === undefined) return undefined;
+    const pending = nextTickAfter(schedule.timing, latestRun);
+    if (pending < tickAt && (await this.tickJobs.exists(schedule, pending))) return undefined;
+    return (await this.tickJobs.ensure(schedule, tickAt, 'catch-up')) ? tickAt : undefined;
   }
 }

@@ -9,7 +9,6 @@ import { ScheduleCatalog } from './schedule-catalog';
 import { ScheduleRunRepository } from './schedule-run.repository';
 import { describeTiming, nextTickAfter, periodAt } from './schedule-timing';
 import { INSTANCE_ID, missedTick, nearestTick, tickCorrelationId } from './scheduled-tick';
-import { RepeatableJobs } from './repeatable-jobs';
 import { TickLock } from './tick-lock';
 import { TickRunner } from './tick-runner';
 
@@ -31,7 +30,6 @@ export class LegacyScheduler {
 
   constructor(
     private readonly catalog: ScheduleCatalog,
-    private readonly repeatables: RepeatableJobs,
     private readonly registry: SchedulerRegistry,
     private readonly lock: TickLock,
     private readonly runner: TickRunner,
@@ -40,20 +38,6 @@ export class LegacyScheduler {
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
   ) {}
-
-  /**
-   * Removes every repeatable job, so ticks do not also arrive as Bull jobs (each would then be
-   * attempted twice). Called before this process takes any job (see SchedulerBootstrap).
-   */
-  async removeRepeatables(): Promise<number> {
-    const removed = await this.repeatables.removeAll();
-    for (const entry of removed) {
-      this.logger.log(
-        `Removed repeatable job ${entry.key} (queue ${entry.queue}): legacy mode runs ticks in-process`,
-      );
-    }
-    return removed.length;
-  }
 
   /** Arms the timers and catches up; returns a one-line summary for the start-up log. */
   async start(): Promise<string> {

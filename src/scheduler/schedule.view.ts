@@ -78,7 +78,7 @@ export class ScheduleView {
   @ApiProperty({
     type: Boolean,
     nullable: true,
-    description: 'Distributed mode: whether its repeatable job is in Redis (null otherwise)',
+    description: "Distributed mode: whether its next tick's job is in Redis (null otherwise)",
   })
   registered!: boolean | null;
 

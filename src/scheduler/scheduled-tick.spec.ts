@@ -79,48 +79,31 @@ describe('catch-up', () => {
     expect(missedTick(hourly, undefined, now)).toBeUndefined();
   });
 
-  it('sees a repeat job as superseded once a later tick is due', () => {
+  it('sees a tick job as superseded once a later tick is due', () => {
     expect(isSuperseded(hourly, at('2026-01-01T11:00:00Z'), now)).toBe(true);
     expect(isSuperseded(hourly, at('2026-01-01T12:00:00Z'), now)).toBe(false);
   });
 });
 
 describe('scheduled ticks of jobs', () => {
-  it('takes a repeatable job tick from Bull (opts.prevMillis), not from its data', () => {
-    const job = {
-      data: {
-        trigger: 'schedule',
-        meta: { schedule: { name: 'payout-cycle', trigger: 'schedule' } },
-      },
-      opts: { prevMillis: at('2026-01-01T10:00:00Z'), repeat: { cron: '0 * * * *' } },
-    };
-    expect(scheduledTickOf(job)).toEqual({
-      name: 'payout-cycle',
-      trigger: 'schedule',
-      tickAt: at('2026-01-01T10:00:00Z'),
-    });
-  });
-
   it('takes a catch-up or manual run tick from its meta', () => {
     const tickAt = at('2026-01-01T10:00:00Z');
     const job = {
       data: { meta: { schedule: { name: 'x', trigger: 'manual', tickAt } } },
-      opts: {},
     };
     expect(scheduledTickOf(job)).toEqual({ name: 'x', trigger: 'manual', tickAt });
   });
 
   it('ignores ordinary jobs and malformed schedule meta', () => {
-    expect(scheduledTickOf({ data: { meta: { origin: 'cli' } }, opts: {} })).toBeUndefined();
-    expect(scheduledTickOf({ data: null, opts: {} })).toBeUndefined();
+    expect(scheduledTickOf({ data: { meta: { origin: 'cli' } } })).toBeUndefined();
+    expect(scheduledTickOf({ data: null })).toBeUndefined();
     expect(
       scheduledTickOf({
         data: { meta: { schedule: { name: 'x', trigger: 'sometimes' } } },
-        opts: {},
       }),
     ).toBeUndefined();
     expect(
-      scheduledTickOf({ data: { meta: { schedule: { name: 'x', trigger: 'manual' } } }, opts: {} }),
+      scheduledTickOf({ data: { meta: { schedule: { name: 'x', trigger: 'manual' } } } }),
     ).toBeUndefined();
   });
 

@@ -12,30 +12,20 @@ export interface ScheduledTick {
   tickAt: number;
 }
 
-/** The minimal job fields a tick is read from (a Bull Job has them). */
+/** The minimal job field a tick is read from (a Bull Job has it). */
 interface TickSource {
   data: unknown;
-  opts: object;
 }
 
 const TRIGGERS: readonly string[] = ['schedule', 'catch-up', 'manual'];
 
-/**
- * The schedule tick a queued job stands for, or undefined for an ordinary job. A repeatable
- * job's tick is the instant Bull scheduled it for (opts.prevMillis, set by Bull on every
- * repetition): its data was written once, at registration, so it cannot carry the tick.
- * Catch-up and manual runs carry theirs in meta.schedule.tickAt.
- */
+/** The schedule tick a queued job stands for (meta.schedule), or undefined for an ordinary job. */
 export function scheduledTickOf(job: TickSource): ScheduledTick | undefined {
   const schedule = (job.data as { meta?: Partial<JobMeta> } | null)?.meta?.schedule;
   if (!schedule || typeof schedule.name !== 'string' || !TRIGGERS.includes(schedule.trigger)) {
     return undefined;
   }
-  const prevMillis = (job.opts as { prevMillis?: unknown }).prevMillis;
-  const tickAt =
-    schedule.trigger === 'schedule' && typeof prevMillis === 'number'
-      ? prevMillis
-      : schedule.tickAt;
+  const { tickAt } = schedule;
   if (typeof tickAt !== 'number' || !Number.isFinite(tickAt)) return undefined;
   return { name: schedule.name, trigger: schedule.trigger, tickAt };
 }

@@ -10,6 +10,7 @@ import { DistributedScheduler } from './distributed-scheduler';
 import { LegacyScheduler } from './legacy-scheduler';
 import { INSTANCE_ID } from './scheduled-tick';
 import { SchedulerState } from './scheduler-state';
+import { TickJobs } from './tick-jobs';
 
 /** The one place the scheduler mode is chosen (USE_DISTRIBUTED_SCHEDULER), and logged. */
 @Injectable()
@@ -25,19 +26,20 @@ export class SchedulerBootstrap
     private readonly distributed: DistributedScheduler,
     private readonly legacy: LegacyScheduler,
     private readonly state: SchedulerState,
+    private readonly tickJobs: TickJobs,
   ) {
     this.distributedMode = config.scheduler.distributed;
   }
 
   /**
-   * Repeatables are added or removed before this process takes its first job (workers start in
-   * onApplicationBootstrap): Bull re-adds a repeatable's key, non-atomically, when one of its
-   * jobs moves to active, so a removal racing a local worker could resurrect a stale repeatable.
+   * Before this process takes its first job (workers start in onApplicationBootstrap): Bull
+   * re-adds a repeatable's key when one of its jobs starts, so removing the repeatables an
+   * earlier version registered must not race a local worker.
    */
   async onModuleInit(): Promise<void> {
-    this.summary = this.distributedMode
-      ? await this.distributed.start()
-      : `${await this.legacy.removeRepeatables()} repeatable job(s) removed`;
+    const removed = await this.tickJobs.removeRepeatables();
+    if (removed > 0) this.logger.log(`Removed ${removed} repeatable job(s) of an earlier version`);
+    if (this.distributedMode) this.summary = await this.distributed.start();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,7 +47,7 @@ export class SchedulerBootstrap
       this.distributed.watch();
       await this.state.report('distributed', INSTANCE_ID);
       this.logger.log(
-        `Scheduler mode: distributed (USE_DISTRIBUTED_SCHEDULER=true, Bull repeatable jobs): ${this.summary}`,
+        `Scheduler mode: distributed (USE_DISTRIBUTED_SCHEDULER=true, one queued job per tick): ${this.summary}`,
       );
       return;
     }
@@ -54,7 +56,7 @@ export class SchedulerBootstrap
     await this.state.report('legacy', INSTANCE_ID);
     this.logger.log(
       'Scheduler mode: legacy (USE_DISTRIBUTED_SCHEDULER=false, in-process cron with a Redis lock ' +
-        `per tick): ${started}, ${this.summary}`,
+        `per tick): ${started}`,
     );
   }
 

@@ -3,6 +3,7 @@ import {
   ApiAcceptedResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -42,6 +43,7 @@ export class SchedulesController {
   @HttpCode(202)
   @Audited('schedule.run')
   @ApiOperation({ summary: 'Run a schedule now: enqueues its job, answers with the job ID' })
+  @ApiParam({ name: 'name', description: 'Schedule name (GET /schedules lists them)' })
   @ApiAcceptedResponse({ type: ManualRunView })
   @ApiErrors(400)
   @ApiResponse({ status: 404, description: 'No such schedule', type: ErrorView })

@@ -1,11 +1,11 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { JobProducer } from '../queue';
-import { RepeatableJobs, isRepeatableOf } from './repeatable-jobs';
 import { ManualRunView, SchedulesView, toRunView } from './schedule.view';
 import { ScheduleCatalog } from './schedule-catalog';
 import { ScheduleRunRepository } from './schedule-run.repository';
 import { nextTickAfter } from './schedule-timing';
 import { SchedulerState } from './scheduler-state';
+import { TickJobs } from './tick-jobs';
 
 /**
  * What GET /schedules and POST /schedules/:name/run do. Reads only shared state (Redis and
@@ -16,31 +16,28 @@ export class SchedulesService {
   constructor(
     private readonly catalog: ScheduleCatalog,
     private readonly runs: ScheduleRunRepository,
-    private readonly repeatables: RepeatableJobs,
+    private readonly tickJobs: TickJobs,
     private readonly state: SchedulerState,
     private readonly producer: JobProducer,
   ) {}
 
   async list(): Promise<SchedulesView> {
     const schedules = this.catalog.all;
-    const [report, latest, repeatables] = await Promise.all([
+    const now = Date.now();
+    const [report, latest, queued] = await Promise.all([
       this.state.read(),
       this.runs.latest(schedules.map((s) => s.name)),
-      this.repeatables.list(),
+      Promise.all(schedules.map((s) => this.tickJobs.exists(s, nextTickAfter(s.timing, now)))),
     ]);
     const mode = report?.mode ?? null;
-    const now = Date.now();
     return {
       mode,
       modeReportedBy: report?.instance ?? null,
       modeReportedAt: report?.at ?? null,
-      schedules: schedules.map((schedule) => {
+      schedules: schedules.map((schedule, index) => {
         const { timing } = schedule;
-        const repeatable = repeatables.find((entry) => isRepeatableOf(schedule, entry));
         const lastRun = latest.get(schedule.name);
-        const next = schedule.enabled
-          ? (repeatable?.next ?? nextTickAfter(timing, now))
-          : undefined;
+        const next = schedule.enabled ? nextTickAfter(timing, now) : undefined;
         return {
           name: schedule.name,
           description: schedule.description,
@@ -52,7 +49,7 @@ export class SchedulesService {
           everyMs: timing.kind === 'every' ? timing.everyMs : null,
           enabled: schedule.enabled,
           catchUp: schedule.catchUp,
-          registered: mode === 'distributed' ? repeatable !== undefined : null,
+          registered: mode === 'distributed' ? queued[index] : null,
           nextRunAt: next === undefined ? null : new Date(next).toISOString(),
           lastRun: lastRun ? toRunView(lastRun) : null,
         };

@@ -9,14 +9,16 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { ROUTE_GROUP, RouteGroup } from '../http/route-group.decorator';
 import { CSRF_HEADER, hasValidCsrfToken } from './csrf';
-import { SessionLoader } from './session-loader';
+import { SessionAuthenticator } from './session-authenticator';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The one place route groups are enforced (a global guard). Public: nothing is loaded.
- * Authenticated: the Redis session is loaded and must hold a user; mutations must carry the
- * session's CSRF token. Admin: the same, and the user must be an admin.
+ * Authenticated: the Redis session is loaded and must hold a user who is still allowed in (read
+ * fresh from PostgreSQL: SessionAuthenticator); mutations must carry the session's CSRF token.
+ * Operator: the same, and the user must be an operator or an admin now.
+ * Admin: the same, and the user must be an admin now.
  * An undecorated route is authenticated, so a forgotten decorator never opens a route.
  */
 @Injectable()
@@ -26,7 +28,7 @@ export class RouteGroupGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly sessions: SessionLoader,
+    private readonly sessions: SessionAuthenticator,
   ) {}
 
   // Not async: a public route answers true at once, without a promise for Nest to await.
@@ -40,8 +42,7 @@ export class RouteGroupGuard implements CanActivate {
   private async checkSession(context: ExecutionContext, group: RouteGroup): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
-    await this.sessions.load(req, http.getResponse<Response>());
-    const user = req.session.user;
+    const user = await this.sessions.authenticate(req, http.getResponse<Response>());
     if (!user) throw new UnauthorizedException('Log in first (POST /auth/login)');
     req.user = user;
     if (!SAFE_METHODS.has(req.method) && !hasValidCsrfToken(req)) {
@@ -51,6 +52,9 @@ export class RouteGroupGuard implements CanActivate {
     }
     if (group === RouteGroup.Admin && user.role !== 'admin') {
       throw new ForbiddenException('This action needs the admin role');
+    }
+    if (group === RouteGroup.Operator && user.role !== 'admin' && user.role !== 'operator') {
+      throw new ForbiddenException('This action needs the operator or admin role');
     }
     return true;
   }

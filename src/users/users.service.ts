@@ -54,7 +54,10 @@ export class UsersService implements OnApplicationBootstrap {
       .executeTakeFirst();
   }
 
-  /** The user when the password matches; undefined otherwise, in the same time either way. */
+  /**
+   * The user when the password matches and the account is enabled; undefined otherwise, in the
+   * same time either way (a disabled account gets the answer of a wrong password).
+   */
   async verify(email: string, password: string): Promise<User | undefined> {
     const user = await this.findByEmail(email);
     if (!user) {
@@ -62,6 +65,89 @@ export class UsersService implements OnApplicationBootstrap {
       await argon2.verify(await this.dummyHash, password);
       return undefined;
     }
-    return (await argon2.verify(user.password_hash, password)) ? user : undefined;
+    const matches = await argon2.verify(user.password_hash, password);
+    return matches && !user.disabled_at ? user : undefined;
   }
+
+  /** What a session is checked against on each request: one primary-key read. */
+  sessionState(id: number): Promise<UserSessionState | undefined> {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'disabled_at', 'session_generation'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  list(): Promise<UserSummary[]> {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'disabled_at', 'created_at'])
+      .orderBy('id')
+      .execute()
+      .then((rows) => rows.map(toSummary));
+  }
+
+  /**
+   * Ends every session of the user, on every instance: sessions opened under an older
+   * generation are refused from their next request. Undefined when there is no such user.
+   */
+  async endSessions(id: number): Promise<{ sessionGeneration: number } | undefined> {
+    const row = await this.db
+      .updateTable('users')
+      .set({ session_generation: sql`session_generation + 1`, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returning('session_generation')
+      .executeTakeFirst();
+    return row && { sessionGeneration: row.session_generation };
+  }
+
+  /**
+   * Changes the role and/or the disabled state. Takes effect on the user's next request (the
+   * session layer reads both each time); disabling also ends the sessions, so enabling again
+   * does not revive them.
+   */
+  async update(
+    id: number,
+    change: { role?: UserRole; disabled?: boolean },
+  ): Promise<UserSummary | undefined> {
+    const row = await this.db
+      .updateTable('users')
+      .set({
+        updated_at: sql`now()`,
+        ...(change.role !== undefined && { role: change.role }),
+        ...(change.disabled === true && {
+          disabled_at: sql`coalesce(disabled_at, now())`,
+          session_generation: sql`session_generation + 1`,
+        }),
+        ...(change.disabled === false && { disabled_at: null }),
+      })
+      .where('id', '=', id)
+      .returning(['id', 'email', 'role', 'disabled_at', 'created_at'])
+      .executeTakeFirst();
+    return row && toSummary(row);
+  }
+}
+
+export type UserSessionState = Pick<
+  User,
+  'id' | 'email' | 'role' | 'disabled_at' | 'session_generation'
+>;
+
+/** A user as the management API shows it (never the password hash). */
+export interface UserSummary {
+  id: number;
+  email: string;
+  role: UserRole;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+function toSummary(row: Pick<User, 'id' | 'email' | 'role' | 'disabled_at' | 'created_at'>) {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    disabled: row.disabled_at !== null,
+    createdAt: row.created_at,
+  };
 }

@@ -82,7 +82,7 @@ async function pendingWork(redis: Redis, prefix: string, queue: Bull.Queue): Pro
       if (error) throw error;
       return ids as string[];
     })
-    .filter((id) => !id.startsWith('repeat:'));
+    .filter((id) => !id.startsWith('tick:'));
 }
 
 /** The invariants of the issue, checked against PostgreSQL and Redis after the settle. */

@@ -1,5 +1,6 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import Redis from 'ioredis';
+import { Agent } from 'node:http';
 import request from 'supertest';
 import { Admin, Authenticated, Public } from '../../src/http/route-group.decorator';
 import { parseInfo } from '../../src/redis/redis-preflight';
@@ -133,11 +134,23 @@ describe('Route groups, sessions and login (real Redis and PostgreSQL)', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
-    // Even the right password is refused while the account is throttled.
-    await request(http.server)
+    // Even the right password is refused from this address while it is throttled...
+    const refused = await request(http.server)
       .post('/auth/login')
       .send({ email: 'target@example.com', password: 'correct horse battery' })
       .expect(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // ...but not from the owner's own address: the lock is per account and client IP.
+    const elsewhere = new Agent({ localAddress: '127.0.0.2' });
+    try {
+      await request(http.server)
+        .post('/auth/login')
+        .agent(elsewhere)
+        .send({ email: 'target@example.com', password: 'correct horse battery' })
+        .expect(200);
+    } finally {
+      elsewhere.destroy();
+    }
   });
 
   it('changes the session ID at login and invalidates the old one', async () => {

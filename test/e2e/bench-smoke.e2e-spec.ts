@@ -8,6 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigModule, loadConfig } from '../../src/config';
 import { CorrelationModule } from '../../src/correlation';
 import { QueueModule, QueueName } from '../../src/queue';
+import { backoffDelay } from '../../src/queue/worker/retry-later-error';
 import { defaultJobOptions } from '../../src/queue/queue.options';
 import { QueueRegistry } from '../../src/queue/queue-registry';
 import { RedisModule } from '../../src/redis/redis.module';
@@ -100,7 +101,17 @@ describe('Benchmarks (smoke run: they run and print their line, whatever their s
       expect(BASELINE_JOB_OPTIONS).toEqual(defaultJobOptions(config));
       // Bull keeps its effective settings on the queue (not in its typings).
       const { settings } = queue as unknown as { settings: Record<string, unknown> };
-      expect(settings).toEqual(expect.objectContaining(BASELINE_QUEUE_SETTINGS));
+      const { backoffStrategies, ...baselineSettings } = BASELINE_QUEUE_SETTINGS;
+      expect(settings).toEqual(expect.objectContaining(baselineSettings));
+      // The same strategy, by name (the project's and the baseline's copy agree on a few points).
+      const ours = (settings.backoffStrategies ?? {}) as Record<string, typeof backoffDelay>;
+      for (const [name, theirs] of Object.entries(backoffStrategies ?? {})) {
+        for (const attempts of [1, 2, 5]) {
+          expect(theirs(attempts, new Error('x'), { delay: 1_000 })).toBe(
+            ours[name](attempts, new Error('x'), { delay: 1_000 }),
+          );
+        }
+      }
     } finally {
       await app.close();
       await redis.stop();

@@ -3,24 +3,28 @@ import * as path from 'node:path';
 import { allVariables, loadConfig } from '../../src/config/load-config';
 
 /*
- * The Dockerfile and docker-compose.yml cannot be built or run here (no container engine), so
- * this checks what can be checked without one: the commands they run exist (package.json,
+ * What can be checked without a container engine, in every `npm test`: the commands the
+ * Dockerfile, docker-compose.yml and the Kubernetes manifests (deploy/k8s) run exist (package.json,
  * dist/), the image is multi-stage, non-root, production-only and has a healthcheck, Redis is
- * persistent and never evicts, and each service's environment is one the app accepts.
+ * persistent and never evicts, and each service's or pod's environment is one the app accepts.
+ * `npm run test:deploy` (test/deploy) builds the image and runs the compose stack for real.
  */
 
 const REPO = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(REPO, file), 'utf8');
 // js-yaml comes with the dev tools (ESLint, Swagger); the kit adds no dependency for this test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = require('js-yaml') as { load(text: string): unknown };
+const yaml = require('js-yaml') as {
+  load(text: string): unknown;
+  loadAll(text: string): unknown[];
+};
 
 interface ComposeService {
   image?: string;
   build?: unknown;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[] | string };
   stop_grace_period?: string;
 }
 
@@ -141,5 +145,143 @@ describe('Deployment kit (Dockerfile, docker-compose.yml)', () => {
 
   it('refuses to start the stack without a session secret', () => {
     expect(() => serviceEnv('api')).toThrow(/SESSION_SECRET/);
+  });
+});
+
+interface K8sContainer {
+  name: string;
+  image: string;
+  command: string[];
+  ports?: { name: string; containerPort: number }[];
+  env?: { name: string; value?: string }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  readinessProbe?: K8sProbe;
+  livenessProbe?: K8sProbe;
+}
+interface K8sProbe {
+  httpGet?: { path: string; port: string | number };
+  exec?: { command: string[] };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: {
+    selector?: { matchLabels: Record<string, string> };
+    minAvailable?: number;
+    maxUnavailable?: number;
+    template?: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        terminationGracePeriodSeconds: number;
+        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+        containers: K8sContainer[];
+      };
+    };
+  };
+}
+
+const K8S_DIR = path.join('deploy', 'k8s');
+const manifests = fs
+  .readdirSync(path.join(REPO, K8S_DIR))
+  .filter((file) => file.endsWith('.yaml'))
+  .flatMap((file) => yaml.loadAll(read(path.join(K8S_DIR, file))) as K8sObject[]);
+const ofKind = (kind: string) => manifests.filter((object) => object.kind === kind);
+const deployment = (role: string) => {
+  const found = ofKind('Deployment').find((d) => d.metadata.name === `payouts-jobs-${role}`);
+  if (!found) throw new Error(`no Deployment payouts-jobs-${role} in ${K8S_DIR}`);
+  return found;
+};
+
+/** A pod's environment as the kubelet builds it: ConfigMaps and Secrets (envFrom), then env. */
+function podEnv(container: K8sContainer, secrets: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) {
+      const map = ofKind('ConfigMap').find((m) => m.metadata.name === source.configMapRef?.name);
+      if (!map) throw new Error(`ConfigMap ${source.configMapRef.name} is not in ${K8S_DIR}`);
+      Object.assign(env, map.data);
+    }
+    if (source.secretRef) Object.assign(env, secrets);
+  }
+  for (const { name, value } of container.env ?? []) env[name] = value ?? '';
+  return env;
+}
+
+describe('Kubernetes manifests (deploy/k8s)', () => {
+  // The Secret is created by the operator (see config.yaml): these are its keys.
+  const secrets = {
+    SESSION_SECRET: 'k'.repeat(40),
+    DATABASE_URL: 'postgres://payouts:secret@postgres:5432/payouts',
+    REDIS_URL: 'redis://redis:6379',
+  };
+
+  it('are valid YAML: a ConfigMap, api and worker Deployments, a Service and a PodDisruptionBudget for each', () => {
+    expect(manifests.every((o) => typeof o.apiVersion === 'string' && o.metadata?.name)).toBe(true);
+    expect(
+      ofKind('Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['payouts-jobs-api', 'payouts-jobs-worker']);
+    expect(ofKind('ConfigMap')).toHaveLength(1);
+    expect(ofKind('Service')).toHaveLength(1);
+    // Each Deployment's pods are covered by exactly one budget.
+    for (const role of ['api', 'worker']) {
+      const labels = deployment(role).spec?.template?.metadata.labels ?? {};
+      const budgets = ofKind('PodDisruptionBudget').filter((pdb) =>
+        Object.entries(pdb.spec?.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+      );
+      expect({ role, budgets: budgets.length }).toEqual({ role, budgets: 1 });
+      // The Deployment's own selector picks its pods.
+      const selector = deployment(role).spec?.selector?.matchLabels ?? {};
+      expect(Object.entries(selector).every(([k, v]) => labels[k] === v)).toBe(true);
+    }
+  });
+
+  it.each(['api', 'worker'])(
+    'give the %s pods only variables the config schema knows, values it accepts, and a grace period above SHUTDOWN_TIMEOUT',
+    (role) => {
+      const pod = deployment(role).spec!.template!.spec;
+      const [container] = pod.containers;
+      const env = podEnv(container, secrets);
+      const known = new Set(allVariables());
+      expect(Object.keys(env).filter((key) => !known.has(key))).toEqual([]);
+      const config = loadConfig(env);
+      expect(config.isProduction).toBe(true);
+      expect(config.redis.prefix).toBe('{bull}');
+      expect(env.APP_ROLE).toBe(role);
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.shutdownTimeoutMs);
+      expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      expect(pod.securityContext?.runAsUser).not.toBe(0);
+      // The image the compose file builds, running an entry point that exists in dist/.
+      expect(container.image).toBe(compose.services.api.image);
+      for (const script of nodeScripts(container.command)) {
+        expect({ script, exists: fs.existsSync(path.join(REPO, script)) }).toEqual({
+          script,
+          exists: true,
+        });
+      }
+    },
+  );
+
+  it('probe the API over HTTP: ready on /health/ready, alive on /health/live, on the port it listens on', () => {
+    const [container] = deployment('api').spec!.template!.spec.containers;
+    expect(container.command).toEqual(['node', 'dist/main.js']);
+    expect(container.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    expect(container.livenessProbe?.httpGet?.path).toBe('/health/live');
+    const port = container.ports?.find((p) => p.name === container.readinessProbe?.httpGet?.port);
+    expect(port?.containerPort).toBe(loadConfig(podEnv(container, secrets)).http.port);
+  });
+
+  it('probe the portless workers with the doctor command, which exists in dist/', () => {
+    const [container] = deployment('worker').spec!.template!.spec.containers;
+    expect(container.command).toEqual(['node', 'dist/worker.js']);
+    expect(container.ports ?? []).toEqual([]);
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      const scripts = nodeScripts(probe?.exec?.command);
+      expect(scripts).toEqual(['dist/cli/doctor.js']);
+      expect(fs.existsSync(path.join(REPO, scripts[0]))).toBe(true);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { AppProcess } from '../support/app-process';
 import { createHttpApp, sessionCookie } from '../support/http-app';
 import { createTestDatabase, startTestRedis, testEnv, TestRedis } from '../support/services';
@@ -84,6 +85,43 @@ function send(
     req.on('timeout', () => req.destroy(new Error(`${request.method} ${request.path}: no answer`)));
     req.on('error', reject);
     req.end(request.body);
+  });
+}
+
+/**
+ * One request written byte for byte on a socket: Node's HTTP client refuses header values with
+ * non-ASCII or control bytes, which are exactly what an attacker's client sends. Resolves with
+ * the status of the answer (0 when the connection closed without one).
+ */
+function sendRaw(
+  port: number,
+  request: { method: string; path: string; headers: Array<[string, Buffer | string]> },
+): Promise<{ status: number; head: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.setTimeout(10_000, () =>
+      socket.destroy(new Error(`${request.method} ${request.path}: no answer`)),
+    );
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const head = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n')[0];
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head });
+    });
+    const lines: Buffer[] = [Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\n`)];
+    const headers: Array<[string, Buffer | string]> = [
+      ['Host', `127.0.0.1:${port}`],
+      ['Connection', 'close'],
+      ['Content-Length', '0'],
+      ...request.headers,
+    ];
+    for (const [name, value] of headers)
+      lines.push(Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n'));
+    lines.push(Buffer.from('\r\n'));
+    // write, not end: Node's HTTP server drops a request whose client half-closes before the
+    // answer. `Connection: close` makes the server close once it has answered.
+    socket.write(Buffer.concat(lines));
   });
 }
 
@@ -206,6 +244,54 @@ const cookie = fc.option(
   { nil: undefined },
 );
 
+/**
+ * Header values as raw bytes: any byte but CR and LF (which would end the header), UTF-8 text
+ * with non-ASCII characters, Latin-1 bytes, and the lengths of a CSRF token (32 characters).
+ */
+const rawHeaderValue: fc.Arbitrary<Buffer> = fc.oneof(
+  // Any byte: Node's parser refuses control characters itself (400) before any app code.
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ minLength: 1, maxLength: 64 })
+      .map((bytes) => Buffer.from(bytes.filter((b) => b !== 0x0d && b !== 0x0a))),
+  },
+  // The bytes Node lets through to the app: tab, printable ASCII and 0x80-0xff.
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(
+        fc.oneof(
+          fc.constant(0x09),
+          fc.integer({ min: 0x20, max: 0x7e }),
+          fc.integer({ min: 0x80, max: 0xff }),
+        ),
+        {
+          minLength: 1,
+          maxLength: 64,
+        },
+      )
+      .map((bytes) => Buffer.from(bytes)),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+      .map((t) => Buffer.from(t, 'utf8')),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      Buffer.from('é'.repeat(16), 'utf8'), // 32 bytes, 16 characters in UTF-8
+      Buffer.alloc(32, 0xe9), // 32 Latin-1 'é': the length of a token in characters
+      Buffer.from('🙂'.repeat(8), 'utf8'),
+      Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x7f, 0x80, 0xc3, 0x28]),
+      Buffer.from('\t\t\t'),
+      Buffer.alloc(32, 0x00),
+    ),
+  },
+);
+
 /** Any path under any method: the requests no route matches (404s through the whole pipeline). */
 const UNKNOWN_PATHS: Route[] = ['GET', 'POST', 'PUT', 'DELETE'].map((method) => ({
   method,
@@ -280,6 +366,62 @@ describe('HTTP fuzz of every route (random bodies, query strings, params, header
     };
   }
 
+  it('answers non-ASCII and binary CSRF, correlation and cookie headers without a 5xx', async () => {
+    const session = await adminSession();
+    const statuses: Record<number, number> = {};
+    const failures: string[] = [];
+    const routes = [
+      { method: 'POST', path: '/payouts/cycle' }, // admin mutation: the CSRF check
+      { method: 'GET', path: '/auth/me' }, // authenticated read: the session and its user
+      { method: 'GET', path: '/health/live' }, // public: correlation IDs only
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.option(fc.oneof(rawHeaderValue, fc.constant(Buffer.from(session.csrfToken))), {
+          nil: undefined,
+        }),
+        fc.option(rawHeaderValue, { nil: undefined }),
+        fc.option(rawHeaderValue, { nil: undefined }),
+        fc.oneof(
+          fc.constant(Buffer.from(session.cookie)),
+          rawHeaderValue.map((v) => Buffer.concat([Buffer.from(`${session.cookie}; x=`), v])),
+          rawHeaderValue.map((v) => Buffer.concat([Buffer.from('sid='), v])),
+          rawHeaderValue,
+        ),
+        async (route, csrf, correlationId, requestId, cookieValue) => {
+          const headers: Array<[string, Buffer | string]> = [['Cookie', cookieValue]];
+          if (csrf) headers.push(['X-CSRF-Token', csrf]);
+          if (correlationId) headers.push(['X-Correlation-Id', correlationId]);
+          if (requestId) headers.push(['X-Request-Id', requestId]);
+          const res = await sendRaw(port, { ...route, headers });
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          if (res.status === 0 || (res.status >= 500 && res.status !== 503)) {
+            const shown = headers.map(([k, v]) => `${k}: ${Buffer.from(v).toString('hex')}`);
+            failures.push(`${route.method} ${route.path} -> ${res.status} [${shown.join(', ')}]`);
+          }
+        },
+      ),
+      { numRuns: RUNS, endOnFailure: false },
+    );
+    process.stdout.write(`[fuzz] raw header bytes: statuses ${JSON.stringify(statuses)}\n`);
+    expect(failures).toEqual([]);
+
+    // The case reported in issue 15 (a 500 once), and its Latin-1 twin: refused with 403.
+    for (const token of [Buffer.from('é'.repeat(16), 'utf8'), Buffer.alloc(32, 0xe9)]) {
+      const res = await sendRaw(port, {
+        method: 'POST',
+        path: '/payouts/cycle',
+        headers: [
+          ['Cookie', session.cookie],
+          ['X-CSRF-Token', token],
+        ],
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(api.running).toBe(true);
+  }, 180_000);
+
   it.each([
     ['without a session', false],
     ['with an admin session', true],
@@ -352,7 +494,7 @@ describe('HTTP fuzz of every route (random bodies, query strings, params, header
             }
             expect(res.body).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // never a stack trace
             // Logging out (or a session-ending route) ends the fuzzer's session: take a new one.
-            if (session && res.status < 400 && /logout/.test(route.path))
+            if (session && res.status < 400 && /logout|\/sessions/.test(route.path))
               session = await adminSession();
             return res.status < 500 || res.status === 503;
           },

@@ -133,7 +133,7 @@ describe('Payouts: balances after any mix of cycles, payments, failures and canc
           if (result.outcome === 'failed') seen.failed += 1;
         } catch (error) {
           // A transient error before the last attempt: Bull would retry it later.
-          expect((error as Error).name).toBe('TransientProviderError');
+          expect((error as Error).name).toBe('RetryPayoutError');
           seen.retried += 1;
         }
       }

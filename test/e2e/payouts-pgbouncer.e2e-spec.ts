@@ -178,6 +178,9 @@ describe('Payouts through PgBouncer in transaction mode (real PgBouncer, Postgre
         // A killed worker's job is retaken ~2-3 s after its last lock renewal.
         QUEUE_LOCK_DURATION: '2s',
         QUEUE_STALLED_INTERVAL: '1s',
+        // Its payout lease lapses 4 s after the claim; the provider call is cut at 3 s.
+        PROVIDER_TIMEOUT: '3s',
+        PAYOUT_LEASE: '4s',
       });
       const worker = (overrides: Record<string, string>) => {
         const child = new AppProcess('worker', { ...env, ...overrides });

@@ -170,7 +170,10 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
     expect(res.body).toMatchObject({
       name: 'exports',
       counts: { waiting: 1, active: 1, delayed: 1 },
-      defaultJobOptions: { attempts: 1, backoff: { type: 'exponential', delay: 50 } },
+      defaultJobOptions: {
+        attempts: 1,
+        backoff: { type: 'exponential-or-retry-after', options: { delay: 50 } },
+      },
       jobOptions: { 'export.payouts': { attempts: 2 } },
       oldestWaitingJobId: jobs.waiting,
     });
@@ -290,11 +293,22 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
       ['/queues/payouts/jobs?state=failed&cursor=bm9wZQ', 400, /cursor is malformed/],
       ['/queues/payouts/jobs?state=failed&sort=asc', 400, /property sort should not exist/],
       ['/queues/unknown/jobs?state=failed', 404, /Unknown queue/],
-      ['/jobs/by-correlation/has%20space', 400, /correlationId must be/],
     ];
     for (const [path, status, message] of cases) {
       const res = await read(path);
       expect({ path, status: res.status }).toEqual({ path, status });
+      expect([res.body.message].flat().join('\n')).toMatch(message);
+    }
+    // The trail is for operators and admins (a viewer gets 403 before any validation).
+    const trailCases: Array<[string, RegExp]> = [
+      ['/jobs/by-correlation/has%20space', /correlationId must be/],
+      ['/jobs/by-correlation/abc?limit=501', /limit must be a whole number from 1 to 500/],
+      ['/jobs/by-correlation/abc?cursor=bm9wZQ', /cursor is malformed/],
+      ['/jobs/by-correlation/abc?cursor=%C3%A9', /cursor is malformed/],
+    ];
+    for (const [path, message] of trailCases) {
+      const res = await request(http.server).get(path).set('Cookie', admin.cookie);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
       expect([res.body.message].flat().join('\n')).toMatch(message);
     }
     await mutate('post', '/queues/analytics/clean', { state: 'active', graceMs: 0 }).expect(400);
@@ -462,15 +476,35 @@ describe('Queue management API (real Redis and PostgreSQL, worker in this proces
     );
     await waitForState(QueueName.Notifications, child, 'completed');
 
-    const res = await read('/jobs/by-correlation/trail-abc').expect(200);
-    expect(res.body).toMatchObject({ correlationId: 'trail-abc', truncated: false });
+    // A viewer gets the monitoring views, not a request's trail (operators and admins do).
+    await read('/jobs/by-correlation/trail-abc').expect(403);
+    const trail = (path: string) =>
+      request(http.server).get(path).set('Cookie', admin.cookie).expect(200);
+    const res = await trail('/jobs/by-correlation/trail-abc');
+    expect(res.body).toMatchObject({ correlationId: 'trail-abc', missing: 0, nextCursor: null });
     expect(res.body.jobs.map((j: { queue: string; id: string }) => `${j.queue}/${j.id}`)).toEqual([
       `payouts/${parent.id}`,
       `notifications/${child}`,
     ]);
-    expect(res.body.scanned).toBeGreaterThan(2);
-    const none = await read('/jobs/by-correlation/nobody-sent-this').expect(200);
-    expect(none.body.jobs).toEqual([]);
+    expect(res.body.jobs.map((j: { state: string }) => j.state)).toEqual([
+      'completed',
+      'completed',
+    ]);
+    // Pages: one job each; the cursor leads to the second, the last page says so.
+    const first = await trail('/jobs/by-correlation/trail-abc?limit=1');
+    expect(first.body.jobs.map((j: { id: string }) => j.id)).toEqual([String(parent.id)]);
+    const second = await trail(
+      `/jobs/by-correlation/trail-abc?limit=1&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body.jobs.map((j: { id: string }) => j.id)).toEqual([child]);
+    expect(second.body.nextCursor).toBeNull();
+    const none = await trail('/jobs/by-correlation/nobody-sent-this');
+    expect(none.body).toEqual({
+      correlationId: 'nobody-sent-this',
+      jobs: [],
+      missing: 0,
+      nextCursor: null,
+    });
   });
 
   it('GET /metrics: bearer token, queue gauges from Redis, HTTP durations by route group', async () => {

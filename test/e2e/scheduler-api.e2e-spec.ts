@@ -67,6 +67,8 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
     databaseUrl = await createTestDatabase();
     const env = testEnv(redis.url, databaseUrl, {
       ...ALL_SCHEDULES_ON,
+      // Off, so its old run record below stays its latest (an enabled schedule would catch up).
+      SCHEDULE_ANALYTICS_DAILY_STATS_ENABLED: 'false',
       APP_ROLE: 'all',
       COMPLETED_JOB_RETENTION: '3',
       FAILED_JOB_RETENTION: '1h',

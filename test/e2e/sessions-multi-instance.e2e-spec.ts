@@ -26,7 +26,7 @@ describe('Sessions across instances (two API processes, one Redis)', () => {
       apps.push(new AppProcess('main', { ...env, PORT: port, HOST: '127.0.0.1' }));
       urls.push(`http://127.0.0.1:${port}`);
     }
-    await Promise.all(apps.map((app) => app.waitReady()));
+    await Promise.all(apps.map((app) => app.waitReady(90_000)));
   });
 
   afterAll(async () => {

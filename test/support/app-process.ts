@@ -58,6 +58,14 @@ export class AppProcess {
     });
   }
 
+  /** Waits for a raw output line (stdout or stderr), JSON or not, that starts with `prefix`. */
+  waitForOutput(prefix: string, timeoutMs = 30_000): Promise<string> {
+    return waitUntil(() => this.output.find((raw) => raw.startsWith(prefix)), {
+      timeoutMs,
+      message: `a line starting with "${prefix}"\n${this.tail()}`,
+    });
+  }
+
   /** Resolves once the process logged that it is ready (HTTP listening or worker processing). */
   waitReady(timeoutMs = 30_000): Promise<LogLine> {
     return this.waitForLog(

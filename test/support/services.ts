@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { AppConfig, loadConfig } from '../../src/config';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,6 +26,65 @@ export async function startTestRedis(options: { persistent?: boolean } = {}): Pr
     stop: () => server.stop(),
     async restart() {
       server = await services.startRedis({ dir, port, persistent: options.persistent ?? false });
+    },
+  };
+}
+
+/** A primary, a replica and three sentinels on loopback, for one test file. */
+export interface TestSentinelRedis {
+  name: string;
+  sentinels: Array<{ host: string; port: number }>;
+  /** The app's Sentinel settings for this setup (REDIS_URL then only gives credentials and db). */
+  env: Record<string, string>;
+  /** A direct URL to whichever server is the primary now (for probes and FLUSHALL). */
+  primaryUrl(): Promise<string>;
+  /** Kills the current primary (SIGKILL) and returns its port. */
+  killPrimary(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSentinelRedis(name = 'mymaster'): Promise<TestSentinelRedis> {
+  const runDir = process.env.TEST_RUN_DIR ?? path.join(services.DATA, `test-${process.ppid}`);
+  const primaryPort: number = await services.freePort();
+  const servers = new Map<number, { stop(signal?: string): Promise<void> }>();
+  const startServer = async (port: number, replicaOf?: number) => {
+    const dir = path.join(runDir, `redis-${port}`);
+    servers.set(port, await services.startRedis({ dir, port, replicaOf }));
+  };
+  await startServer(primaryPort);
+  await startServer(await services.freePort(), primaryPort);
+  const sentinels: Array<{ host: string; port: number; stop(): Promise<void> }> = [];
+  for (let i = 0; i < 3; i += 1) {
+    const port: number = await services.freePort();
+    const dir = path.join(runDir, `sentinel-${port}`);
+    sentinels.push(await services.startSentinel({ dir, port, primaryPort, name }));
+  }
+  const ask = async (): Promise<number> => {
+    const probe = new Redis({ host: '127.0.0.1', port: sentinels[0].port, lazyConnect: true });
+    try {
+      await probe.connect();
+      const reply = (await probe.call('SENTINEL', 'get-master-addr-by-name', name)) as string[];
+      return Number(reply[1]);
+    } finally {
+      probe.disconnect();
+    }
+  };
+  return {
+    name,
+    sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+    env: {
+      REDIS_SENTINELS: sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+      REDIS_SENTINEL_NAME: name,
+    },
+    primaryUrl: async () => `redis://127.0.0.1:${await ask()}`,
+    async killPrimary() {
+      const port = await ask();
+      await servers.get(port)?.stop('SIGKILL');
+      return port;
+    },
+    async stop() {
+      await Promise.all(sentinels.map((s) => s.stop()));
+      await Promise.all([...servers.values()].map((s) => s.stop()));
     },
   };
 }

@@ -10,9 +10,11 @@ export interface ReceivedMail {
 /**
  * A local SMTP server for one test file. `reject(address)` decides, per recipient, to refuse
  * with an SMTP reply code (for example 550 permanent, 451 temporary) or to accept (undefined).
+ * `port`: listen there (to start it again where a stopped one was); 0 picks a free one.
  */
 export async function startTestSmtp(
   reject: (address: string) => number | undefined = () => undefined,
+  port = 0,
 ): Promise<{ url: string; received: ReceivedMail[]; stop(): Promise<void> }> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
@@ -41,10 +43,10 @@ export async function startTestSmtp(
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.server.address() as AddressInfo;
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://127.0.0.1:${address.port}`,
     received,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

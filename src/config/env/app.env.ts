@@ -31,7 +31,7 @@ export class AppEnv {
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
-  /** How long SIGTERM waits for active jobs and requests before forcing the exit. */
+  /** How long SIGTERM lets active jobs and requests finish; then jobs are handed back, requests cut (exit 75). */
   @EnvDuration(0)
   SHUTDOWN_TIMEOUT = 30_000;
 

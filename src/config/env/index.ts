@@ -1,4 +1,5 @@
 import { AppEnv } from './app.env';
+import { AuthEnv } from './auth.env';
 import { DatabaseEnv } from './database.env';
 import { ExportsEnv } from './exports.env';
 import { MetricsEnv } from './metrics.env';
@@ -8,9 +9,11 @@ import { QueueEnv } from './queue.env';
 import { RedisEnv } from './redis.env';
 import { SchedulerEnv } from './scheduler.env';
 import { SessionEnv } from './session.env';
+import { TracingEnv } from './tracing.env';
 
 export * from './app.env';
 export * from './payouts.env';
+export * from './tracing.env';
 
 /** The schema, split by concern. Every variable the process reads is a property of one of these. */
 export const ENV_SCHEMAS = [
@@ -19,15 +22,18 @@ export const ENV_SCHEMAS = [
   DatabaseEnv,
   QueueEnv,
   SessionEnv,
+  AuthEnv,
   SchedulerEnv,
   PayoutsEnv,
   NotificationsEnv,
   ExportsEnv,
   MetricsEnv,
+  TracingEnv,
 ] as const;
 
 export {
   AppEnv,
+  AuthEnv,
   DatabaseEnv,
   ExportsEnv,
   MetricsEnv,
@@ -37,6 +43,7 @@ export {
   RedisEnv,
   SchedulerEnv,
   SessionEnv,
+  TracingEnv,
 };
 
 /** Values never printed back in error messages. */
@@ -45,4 +52,6 @@ export const SECRET_VARIABLES = new Set([
   'BOOTSTRAP_ADMIN_PASSWORD',
   'METRICS_TOKEN',
   'SMTP_URL',
+  'REDIS_SENTINEL_PASSWORD',
+  'OTEL_EXPORTER_OTLP_HEADERS',
 ]);

@@ -1,7 +1,7 @@
 import { EnvBoolean, EnvDuration } from './decorators';
 
 export class SchedulerEnv {
-  /** true: schedules run as Bull repeatable jobs, once per tick across instances; false: in-process cron. */
+  /** true: each schedule tick runs as one queued job, once across instances; false: in-process cron. */
   @EnvBoolean()
   USE_DISTRIBUTED_SCHEDULER = true;
 

@@ -15,6 +15,13 @@ export class SessionEnv {
   @EnvDuration(1_000)
   SESSION_TTL = 86_400_000;
 
+  /**
+   * Absolute lifetime of a session from its login, however active it is: a rolling session would
+   * otherwise live for as long as it is used.
+   */
+  @EnvDuration(1_000)
+  SESSION_MAX_AGE = 7 * 86_400_000;
+
   /** Correlation IDs on requests, logs and job data; false removes the work from the request path. */
   @EnvBoolean()
   ENABLE_CORRELATION_IDS = true;

@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { Database } from '../../database';
+import { closeDatabase, Database } from '../../database';
 import {
   LookupResult,
   PaymentProvider,
@@ -236,6 +236,6 @@ export class SimulatedPaymentProvider implements PaymentProvider, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.db.destroy();
+    await closeDatabase(this.db);
   }
 }

@@ -5,6 +5,7 @@ import { Job } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config';
 import { CorrelationContext, isSafeCorrelationId } from '../../correlation';
+import { traceJobRun } from '../../tracing';
 import {
   JOB_CONTRACTS,
   JobData,
@@ -15,6 +16,7 @@ import {
 } from '../job-contracts';
 import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
 import { QueueRegistry } from '../queue-registry';
+import { ActiveJobs } from '../active-jobs';
 import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
 import { PermanentJobError } from './permanent-job-error';
 
@@ -27,8 +29,6 @@ const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
  * checked. A feature registers one at init (the scheduler records and dedupes its ticks so).
  */
 export interface JobRunHook {
-  /** A correlation ID for this run instead of the one stamped in its meta; undefined keeps that. */
-  correlationIdFor(job: Job): string | undefined;
   around(job: Job, run: () => Promise<unknown>): Promise<unknown>;
 }
 
@@ -60,6 +60,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     private readonly queues: QueueRegistry,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
+    private readonly activeJobs: ActiveJobs,
   ) {}
 
   /** Handlers are collected before any module starts (the legacy scheduler may run one at start). */
@@ -103,12 +104,11 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     };
     this.checkPayload(job);
     const queue = JOB_CONTRACTS[name].queue;
-    const store = {
-      correlationId: run.correlationId,
-      origin: run.origin,
-      job: { queue, jobName: name, jobId: run.runId, attempt: 1 },
-    };
-    return this.correlation.run(store, () => handler(job));
+    const identity = { queue, jobName: name, jobId: run.runId, attempt: 1 };
+    const store = { correlationId: run.correlationId, origin: run.origin, job: identity };
+    return traceJobRun(identity, run.correlationId, undefined, () =>
+      this.correlation.run(store, () => handler(job)),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -117,7 +117,9 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       const concurrency = this.config.concurrencyFor(queueName);
       // process() resolves only when the queue closes; errors surface through the logger.
       queue
-        .process('*', concurrency, (job: Job) => this.run(queueName, job))
+        .process('*', concurrency, (job: Job) =>
+          this.activeJobs.track(queueName, job, () => this.run(queueName, job)),
+        )
         .catch((error: Error) =>
           this.logger.error(`Queue ${queueName} stopped processing: ${error.message}`),
         );
@@ -165,15 +167,17 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
       throw new Error(`Job handlers are not wired correctly:\n  - ${problems.join('\n  - ')}`);
   }
 
+  /** One attempt of a job: its span (continuing the trace in its meta), then its CLS context. */
   private run(queue: QueueName, job: Job): Promise<unknown> {
     const meta = readMeta(job.data);
-    const ownId = this.hooks.map((hook) => hook.correlationIdFor(job)).find(Boolean);
     const store = {
-      correlationId: ownId ?? meta?.correlationId ?? randomUUID(),
+      correlationId: meta?.correlationId ?? randomUUID(),
       origin: `job ${queue}/${job.name}#${job.id}`,
       job: { queue, jobName: job.name, jobId: String(job.id), attempt: job.attemptsMade + 1 },
     };
-    return this.correlation.run(store, () => this.handle(job));
+    return traceJobRun(store.job, store.correlationId, meta?.trace, () =>
+      this.correlation.run(store, () => this.handle(job)),
+    );
   }
 
   private async handle(job: Job): Promise<unknown> {

@@ -53,12 +53,22 @@ export class JobDetailView extends JobRowView {
 
 export class CorrelationTrailView {
   @ApiProperty() correlationId!: string;
-  @ApiProperty({ type: [JobRowView], description: 'Oldest first' }) jobs!: JobRowView[];
-  @ApiProperty({ description: 'Jobs examined across the queues' }) scanned!: number;
   @ApiProperty({
-    description: 'true when the scan bound was reached: older jobs were not examined',
+    type: [JobRowView],
+    description: 'Oldest first (by enqueue time), at most `limit` per page',
   })
-  truncated!: boolean;
+  jobs!: JobRowView[];
+  @ApiProperty({
+    description:
+      'Index entries of this page whose job is no longer in Redis (trimmed by its retention or removed): skipped',
+  })
+  missing!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as cursor for the next page; null at the end of the trail',
+  })
+  nextCursor!: string | null;
 }
 
 export class JobActionView {

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import { QUEUE_NAMES } from '../../queue';
 
-/** Bull job IDs: counters (`42`), our own IDs (UUIDs) and repeatable ones (`repeat:<hash>:<ms>`). */
+/** Bull job IDs: counters (`42`), our own IDs (UUIDs) and schedule ticks (`tick:<schedule>:<ms>`). */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,200}$/;
 export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -21,8 +21,9 @@ export const providerUnkind: Scenario = {
     PAYOUT_LEASE: '4s',
   },
   async run(ctx) {
-    // About the offered rate: bursts and retries run into it.
-    const rate = Math.ceil((ctx.size.perRound * 1000) / ctx.size.roundMs);
+    // Half again the offered rate: bursts, retries and replays run into it, and a backlog can
+    // still drain (at the offered rate itself, the full size never caught up).
+    const rate = Math.ceil((1.5 * ctx.size.perRound * 1000) / ctx.size.roundMs);
     ctx.cluster.workerOverrides = { PROVIDER_RATE_LIMIT: String(rate) };
     for (let index = 0; index < ctx.cluster.workers.length; index += 1) {
       await ctx.cluster.workers[index].stop('SIGTERM');

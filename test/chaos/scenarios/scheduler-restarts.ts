@@ -33,7 +33,7 @@ function secondsBetween(from: number, to: number): number[] {
 }
 
 /**
- * The distributed scheduler (Bull repeatables) under restarts at scale: a one-second schedule
+ * The distributed scheduler (one queued job per tick) under restarts at scale: a one-second schedule
  * plus the payout cycle and the reconciler on short periods, while payouts flow. Workers are
  * restarted one at a time (SIGKILL and SIGTERM in turn), then all three are killed together
  * for a full outage. Each tick runs once (the common check reads `schedule_runs.duplicates`);
@@ -125,13 +125,13 @@ export const schedulerRestarts: Scenario = {
       const ranInOutage = inOutage.filter((tick) => runs.has(tick)).length;
       const after = [...runs.values()].filter((t) => t.tick > outageEnd);
       ctx.expect(after.length > 0, 'no tick ran after the full outage');
-      // The tick that was pending when the last worker died runs when one is back: the latest
+      // The ticks queued when the last worker died run when one is back: the latest
       // missed tick is never lost, even with no worker at all.
       ctx.expect(ranInOutage >= 1, 'no tick due during the full outage ran once workers were back');
       ctx.note(
         `one-second schedule: ${window.length} ticks during rolling restarts, ${missed.length} missed; ` +
           `no worker for ${Math.round((outageEnd - outageStart) / 100) / 10}s: ${ranInOutage} of the ` +
-          `${inOutage.length} ticks due meanwhile ran late (the pending one; the rest are not replayed), ` +
+          `${inOutage.length} ticks due meanwhile ran late (those already queued; the rest are not replayed), ` +
           `${after.length} ticks after it`,
       );
     };

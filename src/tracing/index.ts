@@ -1,0 +1,3 @@
+export { startTracing, stopTracing } from './start-tracing';
+export { traceEnqueue, traceJobRun } from './job-spans';
+export type { JobRunIdentity, TraceCarrier } from './job-spans';
