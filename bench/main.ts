@@ -11,12 +11,14 @@ import { stopEverythingOnInterrupt } from './lib/interrupt';
 import { BenchContext, Scenario } from './lib/scenario';
 import { BenchServices } from './lib/services';
 import { payoutCycleScenario } from './payout-cycle/payout-cycle.scenario';
+import { payoutsInflightScenario } from './payouts-inflight/payouts-inflight.scenario';
 
 const SCENARIOS: Scenario[] = [
   jobsScenario,
   latencyScenario,
   httpScenario,
   payoutCycleScenario,
+  payoutsInflightScenario,
   exportScenario,
 ];
 

@@ -11,6 +11,20 @@ interface Stoppable {
   stop(options?: { remove?: boolean }): Promise<void>;
 }
 
+/** A PostgreSQL cluster of the run: its server URL and its data directory (postmaster.pid). */
+export interface BenchCluster {
+  url: string;
+  dir: string;
+}
+
+export interface ClusterOptions {
+  /**
+   * A cluster with pg_stat_statements loaded (statements per payout, with their time). Separate
+   * from the plain one, so the other scenarios' PostgreSQL does not pay for the extension.
+   */
+  statements?: boolean;
+}
+
 /**
  * The servers one benchmark run uses, started the way the test harness starts them: a throwaway
  * redis-server (no persistence, noeviction) and, when a scenario needs it, a throwaway
@@ -20,7 +34,7 @@ interface Stoppable {
 export class BenchServices {
   readonly dir = path.join(REPO, '.data', `bench-${process.pid}`);
   private redisServer?: Stoppable;
-  private postgresServer?: Stoppable;
+  private readonly clusters = new Map<string, Promise<Stoppable & BenchCluster>>();
   private admin?: Redis;
   private databases = 0;
 
@@ -52,23 +66,34 @@ export class BenchServices {
     return match ? Number(match[1]) : NaN;
   }
 
+  /** The run's PostgreSQL cluster (started on first use), or its pg_stat_statements twin. */
+  cluster(options: ClusterOptions = {}): Promise<BenchCluster> {
+    const kind = options.statements ? 'postgres-statements' : 'postgres';
+    let started = this.clusters.get(kind);
+    if (!started) {
+      started = services.startPostgres({
+        dir: path.join(this.dir, kind),
+        fast: true,
+        preload: options.statements ? ['pg_stat_statements'] : [],
+      }) as Promise<Stoppable & BenchCluster>;
+      this.clusters.set(kind, started);
+    }
+    return started;
+  }
+
   /** A fresh, empty database in the run's PostgreSQL cluster. */
-  async database(name = 'bench'): Promise<string> {
-    this.postgresServer ??= await services.startPostgres({
-      dir: path.join(this.dir, 'postgres'),
-      fast: true,
-    });
+  async database(name = 'bench', options: ClusterOptions = {}): Promise<string> {
+    const { url } = await this.cluster(options);
     this.databases += 1;
-    return services.ensureDatabase(
-      (this.postgresServer as Stoppable).url,
-      `${name}_${this.databases}`,
-    );
+    return services.ensureDatabase(url, `${name}_${this.databases}`);
   }
 
   async stop(): Promise<void> {
     this.admin?.disconnect();
     await this.redisServer?.stop();
-    await this.postgresServer?.stop({ remove: true });
+    for (const cluster of this.clusters.values()) {
+      await (await cluster.catch(() => undefined))?.stop({ remove: true });
+    }
     fs.rmSync(path.join(this.dir, 'redis'), { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@ import { mb, printTable, saveResults } from '../lib/report';
 import { compare, figures, measuredOnly, Measurement, runRounds } from '../lib/rounds';
 import { BenchContext, Scenario } from '../lib/scenario';
 import { finalLine, fmt, plain, summarize } from '../lib/stats';
-import { missingPayouts, SeededDatabases, Stack } from './payout-stack';
+import { missingPayouts, ObserverClient, SeededDatabases, Stack } from './payout-stack';
 import { waitForCycle } from './quiescence';
 
 /**
@@ -23,7 +23,10 @@ async function cycle(
     const session = await stack.login();
     const startMs = Date.now();
     await stack.post('/payouts/cycle', session);
-    const outcome = await waitForCycle(databaseUrl, await context.services.redis(), 3_600_000);
+    const observer = await ObserverClient.connect(databaseUrl);
+    const outcome = await waitForCycle(observer, await context.services.redis(), 3_600_000).finally(
+      () => observer.end(),
+    );
     const seconds = (outcome.lastWriteMs - startMs) / 1000;
     const rss = stack.peakRss();
     if (outcome.notifications < outcome.payouts)

@@ -7,6 +7,7 @@ import { AppProcess } from '../lib/app-process';
 import { appOverrides } from '../lib/app-env';
 import { REPO } from '../lib/paths';
 import { BenchContext } from '../lib/scenario';
+import { ClusterOptions } from '../lib/services';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const setup = require(path.join(REPO, 'scripts', 'lib', 'setup.cjs'));
@@ -62,7 +63,10 @@ export function appEnv(redisUrl: string, databaseUrl: string): Record<string, st
 export class SeededDatabases {
   private readonly templates = new Map<string, string>();
 
-  constructor(private readonly context: BenchContext) {}
+  constructor(
+    private readonly context: BenchContext,
+    private readonly cluster: ClusterOptions = {},
+  ) {}
 
   async template(
     payees: number,
@@ -72,7 +76,7 @@ export class SeededDatabases {
     const key = `${payees}${tag}`;
     const existing = this.templates.get(key);
     if (existing) return existing;
-    const url = await this.context.services.database(`seed_${payees}${tag}`);
+    const url = await this.context.services.database(`seed_${payees}${tag}`, this.cluster);
     const env = appEnv(await this.context.services.redisUrl(), url);
     const started = Date.now();
     await run(process.execPath, [SEED_CLI, '--payees', String(payees)], {
@@ -98,6 +102,41 @@ export class SeededDatabases {
     const copy = new URL(templateUrl);
     copy.pathname = `/${name}`;
     return copy.toString();
+  }
+}
+
+/** Starts every statement of the orchestrator's, so pg_stat_statements can leave them out. */
+export const OBSERVER_MARK = '/* bench-observer */';
+
+/**
+ * One connection of the orchestrator's for the length of a measurement (a connection per poll
+ * would fork a backend each time, PostgreSQL CPU the measurement would count). It counts its
+ * statements and knows its backend, so a measurement can leave out its own commits and CPU.
+ */
+export class ObserverClient {
+  queries = 0;
+
+  private constructor(
+    private readonly client: Client,
+    readonly backendPid: number,
+  ) {}
+
+  static async connect(url: string): Promise<ObserverClient> {
+    const client = new Client({ connectionString: url, application_name: 'bench-observer' });
+    await client.connect();
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const observer = new ObserverClient(client, rows[0].pid);
+    observer.queries = 1;
+    return observer;
+  }
+
+  async query<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+    this.queries += 1;
+    return (await this.client.query(`${OBSERVER_MARK} ${text}`, values)).rows as T[];
+  }
+
+  async end(): Promise<void> {
+    await this.client.end();
   }
 }
 
@@ -127,19 +166,25 @@ export class Stack {
     this.url = `http://127.0.0.1:${port}`;
   }
 
+  /**
+   * `settings` are the scenario's own (they win over BENCH_APP_*: they are what it measures).
+   * Each process names its connections (PGAPPNAME: bench-api, bench-worker-<n>) so a scenario
+   * can count them in pg_stat_activity.
+   */
   static async start(
     context: BenchContext,
     databaseUrl: string,
     workers: number,
     label: string,
+    settings: Record<string, string> = {},
   ): Promise<Stack> {
-    const env = appEnv(await context.services.redisUrl(), databaseUrl);
+    const env = { ...appEnv(await context.services.redisUrl(), databaseUrl), ...settings };
     const port: number = await services.freePort();
     const logs = context.services.logDir;
     const api = new AppProcess(
       'api',
       'main.js',
-      { ...env, APP_ROLE: 'api', PORT: String(port) },
+      { ...env, APP_ROLE: 'api', PORT: String(port), PGAPPNAME: 'bench-api' },
       path.join(logs, `${label}-api.log`),
       context.profileDir,
     );
@@ -150,7 +195,7 @@ export class Stack {
         new AppProcess(
           `worker ${i + 1}`,
           'worker.js',
-          env,
+          { ...env, PGAPPNAME: `bench-worker-${i + 1}` },
           path.join(logs, `${label}-worker-${i + 1}.log`),
           context.profileDir,
         ),

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { sql } from './payout-stack';
+import { ObserverClient } from './payout-stack';
 
 const QUEUES = ['payouts', 'notifications'];
 
@@ -8,6 +8,9 @@ const QUEUES = ['payouts', 'notifications'];
  * next tick of a repeatable job (the scheduler's reconciler, ID `repeat:...`) always waits in
  * `delayed`: it is not part of the cycle, and counting it would keep the cycle open forever.
  */
+/** Redis commands one poll sends (INFO, then 4 per queue), for scenarios that count commands. */
+export const REDIS_COMMANDS_PER_POLL = 1 + 4 * QUEUES.length;
+
 async function queuedJobs(redis: Redis): Promise<number> {
   const pipeline = redis.pipeline();
   for (const queue of QUEUES) {
@@ -29,6 +32,8 @@ export interface CycleOutcome {
   /** When the last payout or notification was written (PostgreSQL clock, ms since epoch). */
   lastWriteMs: number;
   redisPeakBytes: number;
+  /** Times the loop polled (REDIS_COMMANDS_PER_POLL Redis commands each). */
+  polls: number;
 }
 
 /**
@@ -37,18 +42,19 @@ export interface CycleOutcome {
  * (the last finished payout or notification), not from when this loop noticed.
  */
 export async function waitForCycle(
-  databaseUrl: string,
+  db: ObserverClient,
   redis: Redis,
   timeoutMs: number,
 ): Promise<CycleOutcome> {
   const deadline = Date.now() + timeoutMs;
   let quietBefore = false;
   let redisPeakBytes = 0;
+  let polls = 0;
   for (;;) {
+    polls += 1;
     const memory = /used_memory:(\d+)/.exec(await redis.info('memory'));
     redisPeakBytes = Math.max(redisPeakBytes, Number(memory?.[1] ?? 0));
-    const [state] = await sql<{ total: string; open: string }>(
-      databaseUrl,
+    const [state] = await db.query<{ total: string; open: string }>(
       `select count(*) as total, count(*) filter (where status in ('pending', 'processing')) as open from payouts`,
     );
     const quiet =
@@ -61,8 +67,7 @@ export async function waitForCycle(
       );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const [last] = await sql<{ payouts: string; notifications: string; last_write: Date }>(
-    databaseUrl,
+  const [last] = await db.query<{ payouts: string; notifications: string; last_write: Date }>(
     `select (select count(*) from payouts) as payouts,
             (select count(*) from notifications) as notifications,
             greatest((select max(finished_at) from payouts), (select max(created_at) from notifications)) as last_write`,
@@ -72,5 +77,6 @@ export async function waitForCycle(
     notifications: Number(last.notifications),
     lastWriteMs: new Date(last.last_write).getTime(),
     redisPeakBytes,
+    polls,
   };
 }

@@ -294,9 +294,10 @@ function serverUserDir(dir, tag, what) {
 
 /**
  * Starts (creating it on first use) a PostgreSQL cluster in `dir`, on loopback, trust auth,
- * superuser `postgres`. `fast` trades durability for speed (tests only).
+ * superuser `postgres`. `fast` trades durability for speed (tests only). `preload` names server
+ * libraries loaded at start (`shared_preload_libraries`, e.g. pg_stat_statements for the bench).
  */
-async function startPostgres({ dir, port, fast = false }) {
+async function startPostgres({ dir, port, fast = false, preload = [] }) {
   const bin = postgresBinDir();
   port = port ?? (await freePort());
   dir = serverUserDir(dir, 'pg', 'the cluster');
@@ -322,6 +323,7 @@ async function startPostgres({ dir, port, fast = false }) {
     `-k ${os.tmpdir()}`,
     '-c max_connections=300',
     ...(fast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+    ...(preload.length > 0 ? [`-c shared_preload_libraries=${preload.join(',')}`] : []),
   ].join(' ');
   asServerUser(path.join(bin, 'pg_ctl'), [
     '-D',

@@ -24,11 +24,19 @@ export interface DatabaseOptions {
   url: string;
   poolSize: number;
   onPoolError?: (error: Error) => void;
+  /** Shown in pg_stat_activity, to tell this pool's connections from the process's main pool. */
+  applicationName?: string;
 }
 
-export function createDatabase({ url, poolSize, onPoolError }: DatabaseOptions): Database {
+export function createDatabase({
+  url,
+  poolSize,
+  onPoolError,
+  applicationName,
+}: DatabaseOptions): Database {
   const pool = new Pool({
     connectionString: url,
+    ...(applicationName ? { application_name: applicationName } : {}),
     max: poolSize,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,

@@ -21,7 +21,11 @@ function createPaymentProvider(config: AppConfig): PaymentProvider {
     case 'simulated': {
       // Its own small pool (opened lazily): it stands for an outside system, and holds a
       // connection only for its own short statements, never while a call waits.
-      const db = createDatabase({ url: config.database.url, poolSize: 4 });
+      const db = createDatabase({
+        url: config.database.url,
+        poolSize: 4,
+        applicationName: 'simulated-provider',
+      });
       return new SimulatedPaymentProvider(db, config.payouts.provider);
     }
   }

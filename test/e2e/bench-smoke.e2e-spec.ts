@@ -74,8 +74,8 @@ describe('Benchmarks (smoke run: they run and print their line, whatever their s
     expect(trackedLine(run.output, name)).toEqual(expect.stringContaining(`${name}: ratio=`));
   });
 
-  // These two need the payouts domain: they run when its seed CLI is built, and say why not otherwise.
-  it.each(['payout-cycle', 'export'])(
+  // These need the payouts domain: they run when its seed CLI is built, and say why not otherwise.
+  it.each(['payout-cycle', 'payouts-inflight', 'export'])(
     '%s prints its ratio line, or why it cannot run here',
     (name) => {
       if (fs.existsSync(path.join(REPO, 'dist', 'cli', 'seed.js'))) {
