@@ -50,12 +50,17 @@ describe('Payouts: the reconciler (real PostgreSQL + Redis)', () => {
       [finished.id],
     );
     const worker = await boot('worker', db, sameQueues(api));
-    const waiting = await waitUntil(async () => {
-      const job = await queue.getJob(finished.id);
-      return (await job?.getState()) === 'delayed' ? job : undefined;
-    });
-    expect(waiting?.attemptsMade).toBe(1); // one "busy" attempt, then a wait for the lease
-    await waiting?.remove();
+    // One "busy" attempt, then a wait for the lease (Bull writes the state and the attempt count
+    // in two steps: poll for both).
+    const waiting = await waitUntil(
+      async () => {
+        const job = await queue.getJob(finished.id);
+        const delayed = (await job?.getState()) === 'delayed';
+        return delayed && job?.attemptsMade === 1 ? job : undefined;
+      },
+      { message: 'the busy payout job to wait for the lease, after one attempt' },
+    );
+    await waiting.remove();
 
     // Nothing moves them while they are younger than PAYOUT_STUCK_AFTER and the lease is live.
     const early = await worker
