@@ -57,12 +57,15 @@ export class ComposeStack {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  composeRun(args: string[], options: { allowFailure?: boolean; echo?: boolean } = {}) {
+  composeRun(
+    args: string[],
+    options: { allowFailure?: boolean; echo?: boolean; env?: NodeJS.ProcessEnv } = {},
+  ) {
     const [command, ...base] = this.compose;
     const files = this.files.flatMap((file) => ['-f', path.join(REPO, file)]);
     return run(command, [...base, ...files, '-p', this.project, ...args], {
-      env: this.env,
       ...options,
+      env: { ...this.env, ...options.env },
     });
   }
 
