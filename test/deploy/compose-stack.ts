@@ -70,14 +70,22 @@ export class ComposeStack {
   }
 
   /** Names of the project's containers of a service (running or not). */
-  async containers(service: string): Promise<string[]> {
+  containers(service: string): Promise<string[]> {
+    return this.names(['--filter', `label=com.docker.compose.service=${service}`]);
+  }
+
+  /** Names of all the project's containers (running or not). */
+  projectContainers(): Promise<string[]> {
+    return this.names([]);
+  }
+
+  private async names(filters: string[]): Promise<string[]> {
     const { stdout } = await run(this.engine, [
       'ps',
       '-a',
       '--filter',
       `label=com.docker.compose.project=${this.project}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
+      ...filters,
       '--format',
       '{{.Names}}',
     ]);

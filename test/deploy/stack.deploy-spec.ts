@@ -175,8 +175,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  let leftBehind: string[] = [];
   if (stack) {
-    await stack.composeRun(['down', '-v'], { allowFailure: true });
+    // podman-compose 1.0 removes the replicas the file names under the environment it is given,
+    // not the containers that run: it is told about the scaled-out workers.
+    await stack.composeRun(['down', '-v'], {
+      allowFailure: true,
+      env: { WORKER_REPLICAS: String(SCALED_WORKERS) },
+    });
+    leftBehind = await stack.projectContainers();
+    if (leftBehind.length > 0) {
+      await run(stack.engine, ['rm', '-f', ...leftBehind], { allowFailure: true });
+    }
     // podman-compose 1.0 leaves the project's network behind.
     if (stack.engine === 'podman') {
       await run('podman', ['network', 'rm', `${stack.project}_default`], { allowFailure: true });
@@ -188,6 +198,8 @@ afterAll(async () => {
     `${JSON.stringify(figures, null, 2)}\n`,
   );
   console.log(`deployment figures: ${JSON.stringify(figures)}`);
+  // A teardown that misses containers would leave them to every later run.
+  expect({ leftBehindByDown: leftBehind }).toEqual({ leftBehindByDown: [] });
 });
 
 describe("Deployment: the image built and the compose stack run by the machine's container engine", () => {
