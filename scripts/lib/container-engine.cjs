@@ -182,6 +182,9 @@ function ensureLocalBaseImages(engine) {
   const want = [LOCAL_NODE_BASE, LOCAL_SERVICES_BASE].filter((i) => !imageExists(engine, i));
   if (want.length === 0) return;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'payouts-rootfs-'));
+  // mkdtemp makes the directory 0700: as the chroot's `/`, it would keep every user but root out
+  // (apt's _apt, the postgres user of PostgreSQL's postinst, the tar's `./` entry in the image).
+  fs.chmodSync(root, 0o755);
   const started = Date.now();
   try {
     log(`building base images locally (${want.join(', ')}): debootstrap of Debian bookworm`);

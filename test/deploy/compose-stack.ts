@@ -57,24 +57,35 @@ export class ComposeStack {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  composeRun(args: string[], options: { allowFailure?: boolean; echo?: boolean } = {}) {
+  composeRun(
+    args: string[],
+    options: { allowFailure?: boolean; echo?: boolean; env?: NodeJS.ProcessEnv } = {},
+  ) {
     const [command, ...base] = this.compose;
     const files = this.files.flatMap((file) => ['-f', path.join(REPO, file)]);
     return run(command, [...base, ...files, '-p', this.project, ...args], {
-      env: this.env,
       ...options,
+      env: { ...this.env, ...options.env },
     });
   }
 
   /** Names of the project's containers of a service (running or not). */
-  async containers(service: string): Promise<string[]> {
+  containers(service: string): Promise<string[]> {
+    return this.names(['--filter', `label=com.docker.compose.service=${service}`]);
+  }
+
+  /** Names of all the project's containers (running or not). */
+  projectContainers(): Promise<string[]> {
+    return this.names([]);
+  }
+
+  private async names(filters: string[]): Promise<string[]> {
     const { stdout } = await run(this.engine, [
       'ps',
       '-a',
       '--filter',
       `label=com.docker.compose.project=${this.project}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
+      ...filters,
       '--format',
       '{{.Names}}',
     ]);

@@ -7,8 +7,9 @@ import { ComposeStack, run } from './compose-stack';
 /*
  * The deployment kit, built and run for real: the image from the Dockerfile (multi-stage, on the
  * local base image when no registry answers), then docker-compose.yml's stack (Redis, PostgreSQL,
- * one API, two workers) with the machine's engine. It waits for /health/ready, logs in, pays a
- * cycle for seeded payees on the two workers, and stops the app containers with SIGTERM.
+ * one API, two workers) with the machine's engine. It waits for /health/ready, scales the running
+ * stack out to three workers, logs in, pays a cycle for seeded payees on every worker, and stops
+ * the app containers with SIGTERM.
  * Figures (image size, build time, time to ready, payouts paid) go to .data/deploy/figures.json.
  */
 
@@ -26,6 +27,8 @@ const { freePort } = require('../../scripts/lib/services.cjs') as { freePort(): 
 const IMAGE = 'payouts-jobs:latest';
 const PAYEES = 300;
 const WORKERS = 2;
+// Workers after the scale-out of a running stack.
+const SCALED_WORKERS = 3;
 // Above SHUTDOWN_TIMEOUT (30 s in docker-compose.yml), as the compose file's stop_grace_period.
 const STOP_SECONDS = 40;
 
@@ -108,6 +111,16 @@ async function payoutJobsDone(container: string): Promise<number> {
     .filter((line) => line.msg === 'Job done' && line.queue === 'payouts').length;
 }
 
+/** Waits until a worker container runs and has logged that it processes jobs. */
+async function workerStarted(worker: string): Promise<void> {
+  await waitUntil(
+    async () =>
+      (await stack.inspect(worker, '{{.State.Status}}')) === 'running' &&
+      /"msg":"Role worker: /.test(await stack.logs(worker)),
+    { timeoutMs: 120_000, intervalMs: 1_000, message: `${worker} to log that it processes jobs` },
+  );
+}
+
 beforeAll(async () => {
   const { engine, compose } = engines.ensureEngine();
   figures.engine = engine;
@@ -117,6 +130,8 @@ beforeAll(async () => {
   figures.baseImagesSeconds = seconds(started);
 
   started = Date.now();
+  // Minutes without output on a first build: say what is going on.
+  process.stderr.write(`[deploy] building ${IMAGE} with ${engine} on ${images.base}\n`);
   // podman keeps HEALTHCHECK only in the docker image format (OCI has no field for it).
   const format = engine === 'podman' ? ['--format', 'docker'] : [];
   await run(engine, [
@@ -140,12 +155,15 @@ beforeAll(async () => {
     compose,
     `payouts-deploy-${process.pid}`,
     ['docker-compose.yml', ...(images.local ? ['deploy/compose.local-services.yml'] : [])],
-    // LOG_LEVEL=debug: workers log each job they finish, which shows both took payouts.
+    // LOG_LEVEL=debug: workers log each job they finish, which shows each took payouts.
     // TRUST_PROXY: this test stands in for the TLS proxy (X-Forwarded-Proto: https).
     { ...process.env, ...secrets, API_PORT: String(port), LOG_LEVEL: 'debug', TRUST_PROXY: 'true' },
   );
   started = Date.now();
-  await stack.composeRun(['up', '-d', '--no-build', '--scale', `worker=${WORKERS}`]);
+  // --scale for docker compose, WORKER_REPLICAS for podman-compose 1.0 (which ignores --scale).
+  await stack.composeRun(['up', '-d', '--no-build', '--scale', `worker=${WORKERS}`], {
+    env: { WORKER_REPLICAS: String(WORKERS) },
+  });
   await waitUntil(async () => (await http('/health/ready')).status === 200, {
     timeoutMs: 300_000,
     intervalMs: 500,
@@ -157,8 +175,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  let leftBehind: string[] = [];
   if (stack) {
-    await stack.composeRun(['down', '-v'], { allowFailure: true });
+    // podman-compose 1.0 removes the replicas the file names under the environment it is given,
+    // not the containers that run: it is told about the scaled-out workers.
+    await stack.composeRun(['down', '-v'], {
+      allowFailure: true,
+      env: { WORKER_REPLICAS: String(SCALED_WORKERS) },
+    });
+    leftBehind = await stack.projectContainers();
+    if (leftBehind.length > 0) {
+      await run(stack.engine, ['rm', '-f', ...leftBehind], { allowFailure: true });
+    }
     // podman-compose 1.0 leaves the project's network behind.
     if (stack.engine === 'podman') {
       await run('podman', ['network', 'rm', `${stack.project}_default`], { allowFailure: true });
@@ -170,6 +198,8 @@ afterAll(async () => {
     `${JSON.stringify(figures, null, 2)}\n`,
   );
   console.log(`deployment figures: ${JSON.stringify(figures)}`);
+  // A teardown that misses containers would leave them to every later run.
+  expect({ leftBehindByDown: leftBehind }).toEqual({ leftBehindByDown: [] });
 });
 
 describe("Deployment: the image built and the compose stack run by the machine's container engine", () => {
@@ -203,21 +233,33 @@ describe("Deployment: the image built and the compose stack run by the machine's
     ]);
   });
 
-  it(`runs one API and ${WORKERS} workers (scale-out), each started in its role`, async () => {
+  it(`runs one API and ${WORKERS} workers, each started in its role`, async () => {
     expect(workers).toHaveLength(WORKERS);
     for (const container of [api, ...workers]) {
       expect(await stack.inspect(container, '{{.State.Status}}')).toBe('running');
     }
-    for (const worker of workers) {
-      await waitUntil(async () => /"msg":"Role worker: /.test(await stack.logs(worker)), {
-        timeoutMs: 120_000,
-        intervalMs: 1_000,
-        message: `${worker} to log that it processes jobs`,
-      });
-    }
+    for (const worker of workers) await workerStarted(worker);
   });
 
-  it(`logs in and pays a payout cycle for ${PAYEES} seeded payees to the end, on both workers`, async () => {
+  it(`scales the running stack out to ${SCALED_WORKERS} workers without restarting the others`, async () => {
+    const startedAt = (container: string) => stack.inspect(container, '{{.State.StartedAt}}');
+    const before = await Promise.all([api, ...workers].map(startedAt));
+    const started = Date.now();
+    await stack.composeRun(['up', '-d', '--no-build', '--scale', `worker=${SCALED_WORKERS}`], {
+      env: { WORKER_REPLICAS: String(SCALED_WORKERS) },
+    });
+    const scaled = await stack.containers('worker');
+    expect(scaled).toHaveLength(SCALED_WORKERS);
+    const added = scaled.filter((container) => !workers.includes(container));
+    expect(added).toHaveLength(SCALED_WORKERS - WORKERS);
+    for (const worker of added) await workerStarted(worker);
+    figures.scaleOutSeconds = seconds(started);
+    expect(await Promise.all([api, ...workers].map(startedAt))).toEqual(before);
+    workers = scaled;
+    figures.workers = workers.length;
+  });
+
+  it(`logs in and pays a payout cycle for ${PAYEES} seeded payees to the end, on every worker`, async () => {
     const seeded = await stack.exec(api, ['node', 'dist/cli/seed.js', '--payees', String(PAYEES)]);
     expect(seeded.stdout).toContain(`Seeded ${PAYEES} payees`);
 
@@ -275,9 +317,13 @@ describe("Deployment: the image built and the compose stack run by the machine's
       })),
     );
     figures.stopSeconds = seconds(started);
+    figures.exitCodes = codes.map(({ code }) => code);
     expect(codes).toEqual([...workers, api].map((container) => ({ container, code: 0 })));
+    // The exit code is the app's own (its SIGTERM handler ran to the end), not a signal's.
     for (const container of [...workers, api]) {
-      expect(await stack.logs(container)).toMatch(/SIGTERM received: finishing active work/);
+      const log = await stack.logs(container);
+      expect(log).toMatch(/SIGTERM received: no new requests or jobs/);
+      expect(log).toMatch(/Shutdown complete: exit code 0/);
     }
   });
 });

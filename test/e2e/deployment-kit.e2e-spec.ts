@@ -26,6 +26,7 @@ interface ComposeService {
   environment?: Record<string, string | number | boolean | null>;
   healthcheck?: { test: string[] | string };
   stop_grace_period?: string;
+  deploy?: { replicas?: number | string };
 }
 
 const compose = yaml.load(read('docker-compose.yml')) as {
@@ -126,6 +127,10 @@ describe('Deployment kit (Dockerfile, docker-compose.yml)', () => {
     // A fixed container name or host port would stop `--scale worker=N`.
     expect(Object.keys(worker)).not.toEqual(expect.arrayContaining(['container_name']));
     expect(Object.keys(worker)).not.toEqual(expect.arrayContaining(['ports']));
+    // Two by default; WORKER_REPLICAS sets it where `--scale` is ignored (podman-compose 1.0).
+    const replicas = String(worker.deploy?.replicas);
+    expect(expand(replicas, {})).toBe('2');
+    expect(expand(replicas, { WORKER_REPLICAS: '3' })).toBe('3');
   });
 
   it.each(['api', 'worker'])(
