@@ -9,8 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24.
-await require('../scripts/lib/node-runtime.cjs').ensureSupportedNode();
+// On a machine whose Node.js is older than the project supports, re-runs this on Node.js 24;
+// `--node system` (or a path to a node binary) runs it on that one instead, to compare versions.
+// Every benchmark child (project side and baseline alike) is started with this process's node.
+await require('../scripts/lib/node-runtime.cjs').ensureChosenNode(
+  nodeChoice(process.argv.slice(2)),
+);
 const swc = require('@swc/core');
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,6 +51,13 @@ async function compile() {
       fs.writeFileSync(target, code);
     }),
   );
+}
+
+/** The value of `--node X` / `--node=X`, if given (bench/main.ts parses and documents the rest). */
+function nodeChoice(args) {
+  const at = args.findIndex((arg) => arg === '--node' || arg.startsWith('--node='));
+  if (at < 0) return undefined;
+  return args[at].startsWith('--node=') ? args[at].slice('--node='.length) : args[at + 1];
 }
 
 await compile();

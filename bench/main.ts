@@ -22,11 +22,14 @@ const SCENARIOS: Scenario[] = [
   exportScenario,
 ];
 
-const USAGE = `Usage: npm run bench -- [scenario...] [--rounds N] [--smoke] [--profile] [--keep-logs]
+const USAGE = `Usage: npm run bench -- [scenario...] [--rounds N] [--smoke] [--node system|pinned|PATH] [--profile] [--keep-logs]
   scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)
   --rounds N   rounds per measurement (default 3; at least 3 for figures worth comparing)
   --smoke      CI-sized run: tiny sizes, 1 round; checks the benchmarks run, not their speed
   --filter T   only the measurements whose name contains T (both sides of a pair, to profile it)
+  --node N     the Node.js that runs the orchestrator and every child, both sides alike: pinned
+               (default: this node when supported, else the project's Node.js 24), system (the
+               machine's own node, even an unsupported one) or the path of a node binary
   --profile    child processes write V8 CPU profiles (node --cpu-prof) to .data/bench-profiles/
   --keep-logs  keep the children's log files (.data/bench-<pid>/logs) after the run`;
 
@@ -38,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       rounds: { type: 'string' },
       filter: { type: 'string' },
+      // Handled by bench/bench.mjs before this runs (it picks the node this process runs on).
+      node: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'keep-logs': { type: 'boolean', default: false },
@@ -77,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     `bench: ${selected.map((s) => s.name).join(', ')}; ${rounds} round(s)${values.smoke ? ', smoke sizes' : ''}`,
   );
   out(`machine: ${JSON.stringify(machine())}`);
+  out(`node: ${process.version} (${process.execPath}) runs the orchestrator and every child`);
   let failed = 0;
   const finals: string[] = [];
   try {

@@ -8,13 +8,21 @@ import { finalLine, plain } from '../lib/stats';
 import { BENCH_USER } from './bench-user';
 import { load } from './load';
 
-type ServerName = 'project' | 'projectSessions' | 'bareNest' | 'bareExpress' | 'expressSession';
+type ServerName =
+  | 'project'
+  | 'projectSessions'
+  | 'bareNest'
+  | 'bareExpress'
+  | 'nestSession'
+  | 'expressSession';
+type SessionServer = 'project' | 'nestSession' | 'expressSession';
 
 const SERVERS: Record<ServerName, string> = {
   project: 'http/project-server',
   projectSessions: 'http/project-server',
   bareNest: 'baselines/bare-nest-server',
   bareExpress: 'baselines/bare-express-server',
+  nestSession: 'baselines/nest-session-server',
   expressSession: 'baselines/express-session-server',
 };
 
@@ -22,7 +30,7 @@ interface Target {
   key: string;
   server: ServerName;
   path: string;
-  cookie?: 'project' | 'expressSession';
+  cookie?: SessionServer;
 }
 
 const TARGETS: Target[] = [
@@ -34,6 +42,12 @@ const TARGETS: Target[] = [
     server: 'project',
     path: '/auth/me',
     cookie: 'project',
+  },
+  {
+    key: 'authenticated: bare NestJS + express-session + connect-redis',
+    server: 'nestSession',
+    path: '/auth/me',
+    cookie: 'nestSession',
   },
   {
     key: 'authenticated: express-session + connect-redis',
@@ -55,6 +69,8 @@ const TARGETS: Target[] = [
 ];
 
 const TARGET_09 = { minRatio: 0.9, text: '>= 0.9' };
+const AUTHENTICATED_VS_NEST = 'authenticated route vs bare NestJS + express-session';
+const AUTHENTICATED_VS_EXPRESS = 'authenticated route vs bare Express + express-session';
 
 /** What is compared with what (keys of TARGETS); ratios are project / baseline. */
 const PAIRS: Array<{
@@ -70,21 +86,24 @@ const PAIRS: Array<{
     target: TARGET_09,
   },
   { label: 'public route vs bare Express', project: TARGETS[0].key, baseline: TARGETS[2].key },
+  // The targeted pair (issue 17): a NestJS app with the same session middleware and store.
   {
-    label: 'authenticated route vs express-session',
+    label: AUTHENTICATED_VS_NEST,
     project: TARGETS[3].key,
     baseline: TARGETS[4].key,
     target: TARGET_09,
   },
+  // The earlier baseline, kept for comparison: no NestJS at all under it.
+  { label: AUTHENTICATED_VS_EXPRESS, project: TARGETS[3].key, baseline: TARGETS[5].key },
   {
     label: 'route groups: public vs session on all routes (no cookie)',
     project: TARGETS[0].key,
-    baseline: TARGETS[5].key,
+    baseline: TARGETS[6].key,
   },
   {
     label: 'route groups: public vs session on all routes (cookie)',
     project: TARGETS[0].key,
-    baseline: TARGETS[6].key,
+    baseline: TARGETS[7].key,
   },
 ];
 
@@ -131,7 +150,7 @@ async function startServers(
   };
   // The first project server migrates the database; the others start once it has.
   await start(['project']);
-  await start(['projectSessions', 'bareNest', 'bareExpress', 'expressSession']);
+  await start(['projectSessions', 'bareNest', 'bareExpress', 'nestSession', 'expressSession']);
   return servers;
 }
 
@@ -147,7 +166,7 @@ async function stopServers(servers: Map<ServerName, { child: Child }>): Promise<
 /** Logs in on each session server once; the cookie is then sent with every request. */
 async function login(
   servers: Map<ServerName, { url: string }>,
-): Promise<Record<'project' | 'expressSession', string>> {
+): Promise<Record<SessionServer, string>> {
   const post = async (url: string, body: unknown) => {
     const res = await fetch(url, {
       method: 'POST',
@@ -161,6 +180,7 @@ async function login(
   };
   return {
     project: await post(`${servers.get('project')?.url}/auth/login`, BENCH_USER),
+    nestSession: await post(`${servers.get('nestSession')?.url}/auth/login`, {}),
     expressSession: await post(`${servers.get('expressSession')?.url}/login`, {}),
   };
 }
@@ -168,7 +188,7 @@ async function login(
 export const httpScenario: Scenario = {
   name: 'http',
   summary:
-    'autocannon, 50 connections: public and authenticated routes vs bare NestJS, Express, express-session',
+    'autocannon, 50 connections: public and authenticated routes vs bare NestJS, Express, NestJS/Express + express-session',
   async run(context) {
     const seconds = context.smoke ? 1 : 10;
     const connections = 50;
@@ -219,6 +239,14 @@ export const httpScenario: Scenario = {
         const p99 = figures(values, target.key, 'p99');
         if (p99.length > 0)
           context.out(`  p99 latency ${target.key}: ${p99.map((v) => `${v} ms`).join(', ')}`);
+      }
+      // The authenticated route against both session baselines, one line each.
+      for (const label of [AUTHENTICATED_VS_NEST, AUTHENTICATED_VS_EXPRESS]) {
+        const row = rows.find((r) => r.label === label);
+        if (row)
+          context.out(
+            `${label}: ratio=${row.ratio.toFixed(3)} (${plain(row.project.median)}/s vs ${plain(row.baseline.median)}/s; ${row.target ? `target ${row.target.text}: ${row.ratio >= row.target.minRatio ? 'met' : 'NOT met'}` : 'no target'})`,
+          );
       }
       const saved = saveResults('http', {
         seconds,

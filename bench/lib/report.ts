@@ -39,7 +39,9 @@ export function saveResults(scenario: string, data: unknown): string {
   const dir = path.join(REPO, '.data', 'bench-results');
   fs.mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(dir, `${stamp}-${scenario}.json`);
+  // The Node.js major in the name, so the runs on two versions sit side by side.
+  const node = `node${process.versions.node.split('.')[0]}`;
+  const file = path.join(dir, `${stamp}-${scenario}-${node}.json`);
   fs.writeFileSync(file, JSON.stringify({ scenario, machine: machine(), data }, null, 2));
   return file;
 }
@@ -48,6 +50,7 @@ export function machine(): Record<string, unknown> {
   return {
     date: new Date().toISOString(),
     node: process.version,
+    nodeBinary: process.execPath,
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model,
     memoryGb: Math.round(os.totalmem() / 2 ** 30),

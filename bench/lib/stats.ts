@@ -51,5 +51,6 @@ export function plain(value: number): string {
 
 /** The one line each scenario ends with, for tracking across runs. */
 export function finalLine(name: string, ratio: number, project: string, baseline: string): string {
-  return `${name}: ratio=${ratio.toFixed(3)} (project ${project} vs baseline ${baseline})`;
+  // The Node.js both sides ran on: runs on different versions are told apart by their lines too.
+  return `${name}: ratio=${ratio.toFixed(3)} (project ${project} vs baseline ${baseline}, node ${process.version})`;
 }

@@ -108,11 +108,12 @@ function ensureSupportedNode() {
     `the machine's Node.js is ${process.version} (the project needs >=${minimum}): ` +
       `running on Node.js ${NODE_VERSION} from ${path.relative(REPO, binary)}`,
   );
-  const env = {
-    ...process.env,
-    [MARKER]: binary,
-    PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}`,
-  };
+  return rerunOn(binary, `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}`);
+}
+
+/** Runs the current script again on `binary` (same arguments, signals passed on); never settles. */
+function rerunOn(binary, PATH) {
+  const env = { ...process.env, [MARKER]: binary, PATH };
   const child = spawn(binary, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env,
@@ -124,7 +125,63 @@ function ensureSupportedNode() {
   return new Promise(() => undefined);
 }
 
-module.exports = { NODE_VERSION, atLeast, ensureRuntime, ensureSupportedNode, minimumVersion };
+/** PATH without the project's own runtimes: what the machine alone provides. */
+function machinePath() {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir !== '' && !path.resolve(dir).startsWith(RUNTIMES + path.sep))
+    .join(path.delimiter);
+}
+
+/** The machine's own `node` (first on PATH, the project's downloaded runtimes left out). */
+function machineNode() {
+  for (const dir of machinePath().split(path.delimiter)) {
+    const candidate = path.join(dir, 'node');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return fs.realpathSync(candidate);
+    } catch {
+      // not there: next PATH entry
+    }
+  }
+  throw new Error("no `node` on PATH besides the project's own runtimes");
+}
+
+/**
+ * For commands that compare Node.js versions (`npm run bench -- --node <choice>`), in place of
+ * ensureSupportedNode(): `pinned` is the default behaviour (this Node.js when supported, else the
+ * pinned build), `system` the machine's own `node` even when older than `engines` (said so on
+ * stderr), anything else a path to a node binary. Re-runs the current script on the chosen
+ * binary when it is not the current one; resolves to undefined on it.
+ */
+function ensureChosenNode(choice) {
+  if (choice === undefined || choice === 'pinned') return ensureSupportedNode();
+  const binary = choice === 'system' ? machineNode() : path.resolve(choice);
+  if (!fs.existsSync(binary)) throw new Error(`--node ${choice}: ${binary} does not exist`);
+  if (fs.realpathSync(binary) === fs.realpathSync(process.execPath)) {
+    if (!atLeast(process.version, minimumVersion())) {
+      log(
+        `running on Node.js ${process.version} (${choice}), older than the project supports ` +
+          `(>=${minimumVersion()}): for comparison only`,
+      );
+    }
+    return undefined;
+  }
+  if (process.env[MARKER] === binary) {
+    throw new Error(`re-ran on ${binary} but this process is ${process.execPath}`);
+  }
+  const PATH = `${path.dirname(binary)}${path.delimiter}${machinePath()}`;
+  return rerunOn(binary, PATH);
+}
+
+module.exports = {
+  NODE_VERSION,
+  atLeast,
+  ensureChosenNode,
+  ensureRuntime,
+  ensureSupportedNode,
+  minimumVersion,
+};
 
 if (require.main === module) {
   // `node scripts/lib/node-runtime.cjs`: prints the bin/node the project's commands run on.

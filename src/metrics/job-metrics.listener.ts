@@ -37,7 +37,7 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
    * prom-client still validates and hashes the labels on each observation (bench/: about 2.5% of
    * a no-op job's CPU).
    */
-  private readonly series = new Map<string, JobSeries>();
+  private readonly series = new Map<QueueName, Map<string, JobSeries>>();
 
   constructor(
     private readonly queues: QueueRegistry,
@@ -124,28 +124,33 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   }
 
   private onFailed(queue: QueueName, job: Job): void {
-    this.seriesOf(queue, job).failedAttempts.inc();
+    const series = this.seriesOf(queue, job);
+    series.failedAttempts.inc();
     // Bull sets finishedOn only when the job moves to `failed`; a retried attempt has none.
-    if (job.finishedOn) this.onFinished(queue, job, 'failed');
-    else this.observeProcessing(queue, job, 'failed', Date.now());
+    if (job.finishedOn) this.onFinished(queue, job, 'failed', series);
+    else this.observeProcessing(series, job, 'failed', Date.now());
   }
 
-  private onFinished(queue: QueueName, job: Job, outcome: JobOutcome): void {
+  private onFinished(
+    queue: QueueName,
+    job: Job,
+    outcome: JobOutcome,
+    series = this.seriesOf(queue, job),
+  ): void {
     const finishedAt = job.finishedOn ?? Date.now();
-    this.seriesOf(queue, job)[outcome].inc();
-    this.observeProcessing(queue, job, outcome, finishedAt);
+    series[outcome].inc();
+    this.observeProcessing(series, job, outcome, finishedAt);
     this.throughput.record(queue, outcome, finishedAt);
   }
 
   private observeProcessing(
-    queue: QueueName,
+    series: JobSeries,
     job: Job,
     outcome: JobOutcome,
     finishedAt: number,
   ): void {
     if (!job.processedOn) return;
     const seconds = Math.max(0, finishedAt - job.processedOn) / 1000;
-    const series = this.seriesOf(queue, job);
     (outcome === 'completed' ? series.processingCompleted : series.processingFailed).observe(
       seconds,
     );
@@ -154,8 +159,12 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
   private seriesOf(queue: QueueName, job: Job): JobSeries {
     // Job names from other producers are free text: they share one label value (bounded).
     const name = KNOWN_JOBS.has(job.name) ? job.name : 'other';
-    const key = `${queue} ${name}`;
-    let series = this.series.get(key);
+    let ofQueue = this.series.get(queue);
+    if (!ofQueue) {
+      ofQueue = new Map();
+      this.series.set(queue, ofQueue);
+    }
+    let series = ofQueue.get(name);
     if (!series) {
       const labels = { queue, job: name };
       series = {
@@ -166,7 +175,7 @@ export class JobMetricsListener implements OnApplicationBootstrap, BeforeApplica
         processingCompleted: this.processing.labels({ ...labels, outcome: 'completed' }),
         processingFailed: this.processing.labels({ ...labels, outcome: 'failed' }),
       };
-      this.series.set(key, series);
+      ofQueue.set(name, series);
     }
     return series;
   }

@@ -19,6 +19,7 @@ const runtime = require(RUNTIME_MODULE) as {
   atLeast(version: string, minimum: string): boolean;
   minimumVersion(): string;
 };
+const RUNTIMES = path.join(REPO, '.data', 'node');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
   devDependencies: Record<string, string>;
 };
@@ -95,6 +96,47 @@ if (!process.env.PAYOUTS_NODE_RUNTIME) Object.defineProperty(process, 'version',
         firstOnPath: path.dirname(binary),
         args: ['one', 'two words'],
       });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // `npm run bench -- --node system`: both sides of a benchmark on the machine's own Node.js.
+  it("re-runs a script on the machine's own node when asked (--node system), whatever its version", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-runtime-'));
+    const script = path.join(dir, 'report.cjs');
+    fs.writeFileSync(
+      script,
+      `(async () => {
+  await require(${JSON.stringify(RUNTIME_MODULE)}).ensureChosenNode('system');
+  process.stdout.write(JSON.stringify({
+    execPath: process.execPath,
+    path: process.env.PATH.split(require('node:path').delimiter),
+    args: process.argv.slice(2),
+  }));
+  process.exit(7);
+})();
+`,
+    );
+    try {
+      // As under npm test: the project's runtime first on PATH, this process running on it.
+      const PATH = [path.dirname(process.execPath), process.env.PATH].join(path.delimiter);
+      const run = spawnSync(process.execPath, [script, 'one', 'two words'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, PATH },
+      });
+      expect(run.status).toBe(7);
+      const report = JSON.parse(run.stdout) as { execPath: string; path: string[]; args: string[] };
+      // Whatever the machine's node is, it is not one the project downloaded, and neither is any
+      // `node` the script's own children would find on PATH.
+      const underRuntimes = (p: string) => path.resolve(p).startsWith(RUNTIMES + path.sep);
+      expect({
+        execPath: underRuntimes(report.execPath),
+        path: report.path.filter(underRuntimes),
+        args: report.args,
+      }).toEqual({ execPath: false, path: [], args: ['one', 'two words'] });
+      expect(path.dirname(report.execPath)).toBe(fs.realpathSync(report.path[0]));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

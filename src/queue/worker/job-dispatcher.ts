@@ -18,6 +18,7 @@ import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
 import { QueueRegistry } from '../queue-registry';
 import { ActiveJobs } from '../active-jobs';
 import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
+import { memoizePayloadRules } from './payload-rules';
 import { PermanentJobError } from './permanent-job-error';
 
 type Handler = (job: JobLike) => Promise<unknown>;
@@ -66,6 +67,7 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
   /** Handlers are collected before any module starts (the legacy scheduler may run one at start). */
   onModuleInit(): void {
     this.collectHandlers();
+    memoizePayloadRules(Object.values(JOB_CONTRACTS).map((contract) => contract.payload));
   }
 
   /** Registers a hook around every queued job; call it from onModuleInit, before jobs flow. */
@@ -180,29 +182,46 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
     );
   }
 
-  private async handle(job: Job): Promise<unknown> {
+  /**
+   * The handler's promise with its outcome logged, chained rather than awaited in an async
+   * function: one promise and one microtask less per job. A failure before the handler starts
+   * (no handler, a payload refused) still rejects, never throws, as an async function would.
+   */
+  private handle(job: Job): Promise<unknown> {
+    let outcome: Promise<unknown>;
     try {
       const handler = this.handlers.get(job.name as JobName);
       if (!handler)
         throw new PermanentJobError(`No handler for job name "${job.name}" in this queue`);
       this.checkPayload(job);
-      const run = this.hooks.reduceRight<() => Promise<unknown>>(
-        (next, hook) => () => hook.around(job, next),
-        () => handler(job),
-      );
-      const result = await run();
-      this.logger.debug(`Job done`);
-      return result;
+      outcome =
+        this.hooks.length === 0
+          ? handler(job)
+          : this.hooks.reduceRight<() => Promise<unknown>>(
+              (next, hook) => () => hook.around(job, next),
+              () => handler(job),
+            )();
     } catch (error) {
-      const permanent = error instanceof PermanentJobError;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      // discard() tells Bull not to retry, whatever attempts remain.
-      if (permanent) job.discard();
-      this.logger.warn(
-        `Job failed${permanent ? ' permanently' : lastAttempt ? ' (no attempts left)' : ', will retry'}: ${(error as Error).message}`,
-      );
-      throw error;
+      return this.failed(job, error);
     }
+    return outcome.then(
+      (result) => {
+        this.logger.debug(`Job done`);
+        return result;
+      },
+      (error: unknown) => this.failed(job, error),
+    );
+  }
+
+  private failed(job: Job, error: unknown): Promise<never> {
+    const permanent = error instanceof PermanentJobError;
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // discard() tells Bull not to retry, whatever attempts remain.
+    if (permanent) job.discard();
+    this.logger.warn(
+      `Job failed${permanent ? ' permanently' : lastAttempt ? ' (no attempts left)' : ', will retry'}: ${(error as Error).message}`,
+    );
+    return Promise.reject(error as Error);
   }
 
   private checkPayload(job: JobLike): void {
