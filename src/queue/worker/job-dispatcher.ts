@@ -18,7 +18,6 @@ import { JobName, QUEUE_NAMES, QueueName } from '../queue-names';
 import { QueueRegistry } from '../queue-registry';
 import { ActiveJobs } from '../active-jobs';
 import { JOB_HANDLER, QUEUE_PROCESSOR } from './job-handler.decorators';
-import { memoizePayloadRules } from './payload-rules';
 import { PermanentJobError } from './permanent-job-error';
 
 type Handler = (job: JobLike) => Promise<unknown>;
@@ -67,7 +66,6 @@ export class JobDispatcher implements OnModuleInit, OnApplicationBootstrap {
   /** Handlers are collected before any module starts (the legacy scheduler may run one at start). */
   onModuleInit(): void {
     this.collectHandlers();
-    memoizePayloadRules(Object.values(JOB_CONTRACTS).map((contract) => contract.payload));
   }
 
   /** Registers a hook around every queued job; call it from onModuleInit, before jobs flow. */
