@@ -29,7 +29,9 @@ export class NotificationRetryCheck implements OnModuleInit {
     ) {
       return 'its data names no payout and outcome; it would fail the same way (remove it)';
     }
-    const notification = await this.notifications.findByDedupeKey(payoutNotificationKey(payoutId, outcome));
+    const notification = await this.notifications.findByDedupeKey(
+      payoutNotificationKey(payoutId, outcome),
+    );
     if (notification?.status === 'sent' || notification?.status === 'logged') {
       return `notification ${notification.id} (payout ${payoutId}, ${outcome}) was already ${notification.status}`;
     }

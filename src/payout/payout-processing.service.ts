@@ -250,7 +250,12 @@ export class PayoutProcessingService implements BeforeApplicationShutdown {
           finish: true,
           reverseDebit: true,
           detail: decision.reason,
-          notification: notificationOf(payout, 'failed', payout.provider_reference, decision.reason),
+          notification: notificationOf(
+            payout,
+            'failed',
+            payout.provider_reference,
+            decision.reason,
+          ),
         });
         if (!failed.changed)
           return this.staleFinish(payout.id, `failed (${decision.reason})`, failed.current);
