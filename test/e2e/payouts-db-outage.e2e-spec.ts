@@ -47,8 +47,9 @@ describe('Payouts: PostgreSQL unreachable between the provider answer and the fi
       QUEUE_STALLED_INTERVAL: '1s',
       PROVIDER_TIMEOUT: '5s',
       PAYOUT_LEASE: '6s',
-      // The provider answers 2 s after it charged: time to cut the link in between.
-      PROVIDER_LATENCY: '2s',
+      // The provider answers 3 s after it charged: time to cut the link in between, even on a
+      // loaded machine.
+      PROVIDER_LATENCY: '3s',
       // Retries while the link is down fail fast (connection refused): leave room for them.
       JOB_ATTEMPTS: '20',
       JOB_BACKOFF_DELAY: '100',
