@@ -32,6 +32,7 @@ const PAYOUT_SUITE = [
   'payouts',
   'payouts-processing',
   'payouts-crash',
+  'payouts-db-outage',
   'payouts-reconciler',
   'payouts-balances',
 ].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`);

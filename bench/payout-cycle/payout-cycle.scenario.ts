@@ -24,8 +24,9 @@ async function cycle(
     const startMs = Date.now();
     await stack.post('/payouts/cycle', session);
     const observer = await ObserverClient.connect(databaseUrl);
-    const outcome = await waitForCycle(observer, await context.services.redis(), 3_600_000).finally(
-      () => observer.end(),
+    const redis = await context.services.redis();
+    const outcome = await waitForCycle(observer, redis, 3_600_000, context.out).finally(() =>
+      observer.end(),
     );
     const seconds = (outcome.lastWriteMs - startMs) / 1000;
     const rss = stack.peakRss();

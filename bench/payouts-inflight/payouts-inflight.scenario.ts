@@ -115,7 +115,7 @@ async function measure(
     sampler.start();
     const session = await stack.login();
     await stack.post('/payouts/cycle', session);
-    const outcome = await waitForCycle(waiter, redis, 3_600_000);
+    const outcome = await waitForCycle(waiter, redis, 3_600_000, context.out);
     await sampler.stop();
     const cost = await meter.end(outcome.polls * REDIS_COMMANDS_PER_POLL);
     const [window] = await waiter.query<{

@@ -3,6 +3,7 @@ import type { Job } from 'bull';
 import { isUUID } from 'class-validator';
 import { JobName, RetryChecks } from '../queue';
 import { NotificationRepository } from './notification.repository';
+import { payoutNotificationKey } from './payout-message';
 
 /**
  * Refuses an operator's retry of a notification job that cannot send anything: its payout is
@@ -28,7 +29,9 @@ export class NotificationRetryCheck implements OnModuleInit {
     ) {
       return 'its data names no payout and outcome; it would fail the same way (remove it)';
     }
-    const notification = await this.notifications.findByDedupeKey(`payout:${payoutId}:${outcome}`);
+    const notification = await this.notifications.findByDedupeKey(
+      payoutNotificationKey(payoutId, outcome),
+    );
     if (notification?.status === 'sent' || notification?.status === 'logged') {
       return `notification ${notification.id} (payout ${payoutId}, ${outcome}) was already ${notification.status}`;
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { Database, DatabaseSchema, Notification, NotificationStatus } from '../database';
-import { composePayoutMessage } from './payout-message';
+import { composePayoutMessage, payoutNotificationKey } from './payout-message';
 
 export type AttemptOutcome = 'sent' | 'logged' | 'transient_error' | 'permanent_error';
 
@@ -18,7 +18,7 @@ export class NotificationRepository {
     payoutId: string,
     outcome: 'paid' | 'failed',
   ): Promise<Notification | undefined> {
-    const dedupeKey = `payout:${payoutId}:${outcome}`;
+    const dedupeKey = payoutNotificationKey(payoutId, outcome);
     const existing = await this.findByDedupeKey(dedupeKey);
     if (existing) return existing;
     const payout = await this.db
@@ -96,6 +96,27 @@ export class NotificationRepository {
   }
 
   /**
+   * `claim` by dedupe key, for a row the payout's finishing statement created: the usual way
+   * in, one statement. Undefined: there is no such row yet, it is not pending, or it is leased.
+   */
+  async claimByDedupeKey(
+    dedupeKey: string,
+    token: string,
+    leaseMs: number,
+  ): Promise<Notification | undefined> {
+    return this.db
+      .updateTable('notifications')
+      .set({ lease_token: token, lease_until: sql<Date>`now() + ${leaseMs} * interval '1 ms'` })
+      .where('dedupe_key', '=', dedupeKey)
+      .where('status', '=', 'pending')
+      .where((eb) =>
+        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]),
+      )
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /**
    * An operator retried the failed job (Bull stamps `retriedOn`): a failed notification becomes
    * pending again, once per retry, so the retry sends it instead of completing as a duplicate.
    */
@@ -119,7 +140,9 @@ export class NotificationRepository {
 
   /**
    * Records one delivery attempt, the notification's new status when it has one, and gives the
-   * lease back; both in one short transaction, after the SMTP exchange.
+   * lease back, in one statement (so one implicit transaction), after the SMTP exchange. The
+   * attempt is recorded whatever happens; the row changes only under this run's lease: a run
+   * whose lease lapsed and was taken over must not overwrite the newer run's result.
    */
   async recordAttempt(
     id: number,
@@ -128,25 +151,20 @@ export class NotificationRepository {
     error: string | null,
     status?: NotificationStatus,
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('notification_attempts')
-        .values({ notification_id: id, outcome, error })
-        .execute();
-      await trx
-        .updateTable('notifications')
-        .set({
-          attempts: sql<number>`attempts + 1`,
-          last_error: error,
-          lease_token: null,
-          lease_until: null,
-          ...(status ? { status } : {}),
-          ...(status === 'sent' || status === 'logged' ? { delivered_at: sql<Date>`now()` } : {}),
-        })
-        .where('id', '=', id)
-        // A run whose lease lapsed and was taken over must not overwrite the newer run's result.
-        .where('lease_token', '=', token)
-        .execute();
-    });
+    const delivered = status === 'sent' || status === 'logged';
+    await sql`
+      WITH attempt AS (
+        INSERT INTO notification_attempts (notification_id, outcome, error)
+        VALUES (${id}, ${outcome}, ${error})
+      )
+      UPDATE notifications SET
+        attempts = attempts + 1,
+        last_error = ${error}::text,
+        lease_token = NULL,
+        lease_until = NULL,
+        status = coalesce(${status ?? null}::text, status),
+        delivered_at = CASE WHEN ${delivered}::boolean THEN now() ELSE delivered_at END
+      WHERE id = ${id} AND lease_token = ${token}::uuid
+    `.execute(this.db);
   }
 }

@@ -5,6 +5,7 @@ import { Notification, NotificationStatus } from '../database';
 import { PermanentJobError } from '../queue';
 import { isPermanentMailError, MAILER, Mailer } from './mailer';
 import { NotificationRepository } from './notification.repository';
+import { payoutNotificationKey } from './payout-message';
 
 export interface AttemptInfo {
   attempt: number;
@@ -47,12 +48,23 @@ export class NotificationService {
     outcome: 'paid' | 'failed',
     attempt: AttemptInfo,
   ): Promise<DeliveryOutcome> {
+    const token = randomUUID();
+    if (attempt.retriedOn === undefined) {
+      // The usual case: the payout's finish created the row, pending; take its lease at once.
+      const ready = await this.notifications.claimByDedupeKey(
+        payoutNotificationKey(payoutId, outcome),
+        token,
+        SEND_LEASE_MS,
+      );
+      if (ready) return this.send(ready, token, attempt);
+    }
+    // No row yet (a payout finished before rows were created with the outcome), a finished or
+    // leased row, or an operator's retry: the long way.
     const notification = await this.notifications.ensureForPayout(payoutId, outcome);
     if (!notification) throw new PermanentJobError(`Payout ${payoutId} does not exist`);
     if (attempt.retriedOn !== undefined && notification.status === 'failed') {
       await this.notifications.reopenForRetry(notification.id, attempt.retriedOn);
     }
-    const token = randomUUID();
     const claimed = await this.notifications.claim(notification.id, token, SEND_LEASE_MS);
     if (!claimed) {
       const row = await this.notifications.findByDedupeKey(notification.dedupe_key);

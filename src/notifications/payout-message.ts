@@ -8,6 +8,31 @@ export interface PayoutMessageInput {
   lastError: string | null;
 }
 
+/** The notification row of a payout outcome: one per payout and outcome (unique dedupe key). */
+export interface PayoutNotificationRow {
+  dedupeKey: string;
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+export function payoutNotificationKey(payoutId: string, outcome: 'paid' | 'failed'): string {
+  return `payout:${payoutId}:${outcome}`;
+}
+
+/** The row the notification job will send, composed where the payout's outcome is written. */
+export function payoutNotificationRow(
+  payoutId: string,
+  recipient: string,
+  input: PayoutMessageInput,
+): PayoutNotificationRow {
+  return {
+    dedupeKey: payoutNotificationKey(payoutId, input.outcome),
+    recipient,
+    ...composePayoutMessage(input),
+  };
+}
+
 export function composePayoutMessage(input: PayoutMessageInput): { subject: string; body: string } {
   const amount = formatMinor(input.amountMinor, input.currency);
   if (input.outcome === 'paid') {

@@ -33,6 +33,8 @@ class InMemoryPayouts {
   payout: PayoutWithPayee;
   events: Array<{ from: PayoutStatus | null; to: PayoutStatus; detail: string }> = [];
   reversals = 0;
+  /** The notification rows the transitions carried (created with the status change). */
+  notifications: NonNullable<Transition['notification']>[] = [];
   now = Date.now();
 
   constructor(status: PayoutStatus) {
@@ -103,6 +105,7 @@ class InMemoryPayouts {
         : p.outcome_unknown_at,
     };
     if (change.reverseDebit) this.reversals += 1;
+    if (change.notification) this.notifications.push(change.notification);
     this.events.push({ from: p.status, to: change.to, detail: change.detail });
     return { changed: true, payout: this.payout, previous: p.status };
   }
@@ -173,6 +176,14 @@ describe('PayoutProcessingService', () => {
       provider_reference: 'tr_1',
     });
     expect(notified).toEqual([[store.payout.id, 'paid']]);
+    expect(store.notifications).toEqual([
+      {
+        dedupeKey: `payout:${store.payout.id}:paid`,
+        recipient: 'ada@example.test',
+        subject: 'Your payout of 123.45 EUR has been sent',
+        body: 'Hello Ada,\n\nWe have sent you 123.45 EUR (reference tr_1).\n',
+      },
+    ]);
   });
 
   it('skips a finished payout and re-sends its notification', async () => {
@@ -209,6 +220,12 @@ describe('PayoutProcessingService', () => {
     });
     expect(store.reversals).toBe(1);
     expect(notified).toEqual([[store.payout.id, 'failed']]);
+    expect(store.notifications).toMatchObject([
+      {
+        dedupeKey: `payout:${store.payout.id}:failed`,
+        body: expect.stringContaining('could not be sent: refused by fake: account closed.'),
+      },
+    ]);
   });
 
   it('retries a known transient error (lease released, nothing marked) and gives up on the last attempt', async () => {
@@ -251,6 +268,7 @@ describe('PayoutProcessingService', () => {
     });
     expect(store.payout.status).toBe('processing');
     expect(store.reversals).toBe(0);
+    expect(store.notifications).toEqual([]);
   });
 
   it('a refusal after a take-over fails only when the provider confirms the decline', async () => {
@@ -307,6 +325,7 @@ describe('PayoutProcessingService', () => {
     });
     expect(store.payout).toMatchObject({ status: 'processing', lease_owner: 'rescuer' });
     expect(store.events.at(-1)?.detail).toMatch(/finish \(paid \(tr_1\)\) was refused/);
+    expect(store.notifications).toEqual([]); // the refused finish created no notification
   });
 
   it('cuts a call that never answers at the deadline, even if the adapter ignores the signal', async () => {

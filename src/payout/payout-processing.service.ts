@@ -5,6 +5,7 @@ import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
 import { ProviderMetrics, ProviderOutcome } from '../metrics/provider-metrics';
 import { Payout, PayoutStatus } from '../database';
+import { payoutNotificationRow } from '../notifications/payout-message';
 import { PermanentJobError } from '../queue';
 import { CallOutcome, Decision, decideAfterCall, decideAfterLookup } from './payout-decision';
 import { PayoutNotifier } from './payout.notifier';
@@ -233,6 +234,7 @@ export class PayoutProcessingService implements BeforeApplicationShutdown {
           finish: true,
           lastError: null,
           detail: `paid through ${this.provider.name}, reference ${decision.reference}`,
+          notification: notificationOf(payout, 'paid', decision.reference, null),
         });
         if (!paid.changed)
           return this.staleFinish(payout.id, `paid (${decision.reference})`, paid.current);
@@ -248,6 +250,12 @@ export class PayoutProcessingService implements BeforeApplicationShutdown {
           finish: true,
           reverseDebit: true,
           detail: decision.reason,
+          notification: notificationOf(
+            payout,
+            'failed',
+            payout.provider_reference,
+            decision.reason,
+          ),
         });
         if (!failed.changed)
           return this.staleFinish(payout.id, `failed (${decision.reason})`, failed.current);
@@ -300,6 +308,26 @@ export class PayoutProcessingService implements BeforeApplicationShutdown {
   private get correlationId(): string | null {
     return this.correlation.id ?? null;
   }
+}
+
+/**
+ * The payee's email of this outcome, written by the finishing statement itself: the payout's
+ * row as the finish leaves it (the claim's row, plus the reference or the reason).
+ */
+function notificationOf(
+  payout: PayoutWithPayee,
+  outcome: 'paid' | 'failed',
+  providerReference: string | null,
+  lastError: string | null,
+) {
+  return payoutNotificationRow(payout.id, payout.payee_email, {
+    outcome,
+    payeeName: payout.payee_name,
+    amountMinor: Number(payout.amount_minor),
+    currency: payout.currency,
+    providerReference,
+    lastError,
+  });
 }
 
 function metricOutcome(call: CallOutcome): ProviderOutcome {

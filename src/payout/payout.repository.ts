@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { Database, DatabaseSchema, Payout, PayoutStatus } from '../database';
+import type { PayoutNotificationRow } from '../notifications/payout-message';
 
 export interface Transition {
   /** The statuses the payout may be in for this change; otherwise nothing changes. */
@@ -21,6 +22,11 @@ export interface Transition {
   releaseLease?: boolean;
   /** Sets the sticky "money may have moved" mark. */
   markOutcomeUnknown?: boolean;
+  /**
+   * The payee's notification of this outcome, created in the same statement as the status
+   * change (so the notification job finds it ready), at most once per payout and outcome.
+   */
+  notification?: PayoutNotificationRow;
   detail: string;
   correlationId: string | null;
 }
@@ -122,13 +128,14 @@ export class PayoutRepository {
 
   /**
    * Applies a transition if the payout is in one of `from` (and, when given, still under the
-   * same lease token), with its history row and (for failed/cancelled) its reversal, in ONE
-   * statement: the row is locked (FOR UPDATE in the first
+   * same lease token), with its history row, (for failed/cancelled) its reversal and (when
+   * given) the payee's notification row, in ONE statement: the row is locked (FOR UPDATE in the first
    * CTE, which sees the latest committed status), so a concurrent transition waits and then
    * finds the new status. A reversal is at most once per payout (unique (payout_id, kind)).
    */
   async transition(id: string, change: Transition): Promise<TransitionResult> {
     const release = sql`${(change.releaseLease ?? false) || change.to !== 'processing'}::boolean`;
+    const note = change.notification;
     const { rows } = await sql<Payout & { previous_status: PayoutStatus | null; changed: boolean }>`
       WITH current AS (
         SELECT id, status, lease_token FROM payouts WHERE id = ${id} FOR UPDATE
@@ -161,6 +168,13 @@ export class PayoutRepository {
         SELECT payee_id, 'reversal', amount_minor, currency, id FROM updated
         WHERE ${change.reverseDebit ?? false}::boolean
         ON CONFLICT (payout_id, kind) WHERE payout_id IS NOT NULL DO NOTHING
+      ), notification AS (
+        INSERT INTO notifications (dedupe_key, payout_id, recipient, subject, body, status)
+        SELECT ${note?.dedupeKey ?? null}::text, id, ${note?.recipient ?? null}::text,
+               ${note?.subject ?? null}::text, ${note?.body ?? null}::text, 'pending'
+        FROM updated
+        WHERE ${note !== undefined}::boolean
+        ON CONFLICT (dedupe_key) DO NOTHING
       )
       SELECT updated.*, true AS changed FROM updated
       UNION ALL
