@@ -16,6 +16,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { PayoutModule } from './payout/payout.module';
 import { QueueModule, QueueWorkerModule } from './queue';
 import { QueuesApiModule } from './queues-api/queues-api.module';
+import { RecoveryModule } from './recovery/recovery.module';
 import { RedisModule } from './redis/redis.module';
 import { SchedulerModule, SchedulesApiModule } from './scheduler';
 import { SessionModule } from './session/session.module';
@@ -34,6 +35,7 @@ const CORE = [
   NotificationsModule,
   ExportsModule,
   MaintenanceModule,
+  RecoveryModule,
 ];
 
 /** Serving HTTP (roles `all` and `api`). */

@@ -38,7 +38,9 @@ describe('withStartedServices', () => {
   it('refuses, naming npm start, when nothing is set and nothing was started', () => {
     const refuse = () => withStartedServices({}, file);
     expect(refuse).toThrow(ConfigError);
-    expect(refuse).toThrow(/REDIS_URL: not set, and no Redis started by `npm start`.*run `npm start`/);
+    expect(refuse).toThrow(
+      /REDIS_URL: not set, and no Redis started by `npm start`.*run `npm start`/,
+    );
     expect(refuse).toThrow(/DATABASE_URL: not set, and no PostgreSQL started by `npm start`/);
   });
 

@@ -132,6 +132,8 @@ export interface ExportsTable {
   byte_size: Generated<number>;
   created_at: CreatedAt;
   finished_at: NullableTimestamp;
+  /** Fencing token of the run writing it; a superseded run's writes are refused. */
+  run_token: string | null;
 }
 
 export interface ExportChunksTable {

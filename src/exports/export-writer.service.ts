@@ -4,7 +4,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppConfig } from '../config';
 import { PermanentJobError } from '../queue';
-import { ExportFilters, ExportRepository, ExportRow, RowCursor } from './export.repository';
+import {
+  ExportFilters,
+  ExportRepository,
+  ExportRow,
+  ExportRun,
+  RowCursor,
+} from './export.repository';
 
 export const CSV_COLUMNS: ReadonlyArray<keyof ExportRow> = [
   'payout_id',
@@ -49,8 +55,9 @@ export class ExportWriterService {
   ): Promise<ExportRunResult> {
     const record = await this.exports.findById(exportId);
     if (!record) throw new PermanentJobError(`Export ${exportId} does not exist`);
-    if (!(await this.exports.start(exportId)))
-      return { outcome: 'skipped', reason: 'already done' };
+    const token = await this.exports.start(exportId);
+    if (!token) return { outcome: 'skipped', reason: 'already done' };
+    const run: ExportRun = { id: exportId, token };
     try {
       const filters = record.filters as ExportFilters;
       const total = await this.exports.countRows(filters);
@@ -58,13 +65,13 @@ export class ExportWriterService {
       const reportBatch = async (rows: number) => {
         rowCount += rows;
         const percent = total === 0 ? 100 : Math.min(99, Math.floor((rowCount * 100) / total));
-        await this.exports.progress(exportId, percent, rowCount);
+        superseded(await this.exports.progress(run, percent, rowCount), exportId);
         await onProgress(percent);
       };
-      const byteSize = await this.writeCsv(exportId, this.rows(filters, reportBatch));
+      const byteSize = await this.writeCsv(run, this.rows(filters, reportBatch));
       const day = record.created_at.toISOString().slice(0, 10);
       const fileName = `payouts-${day}-${exportId.slice(0, 8)}.csv`;
-      await this.exports.finish(exportId, { rowCount, byteSize, fileName });
+      superseded(await this.exports.finish(run, { rowCount, byteSize, fileName }), exportId);
       await onProgress(100);
       await this.purgeExpired();
       this.logger.log(`Export ${exportId}: ${rowCount} rows, ${byteSize} bytes`);
@@ -72,7 +79,7 @@ export class ExportWriterService {
     } catch (error) {
       const permanent = error instanceof PermanentJobError;
       if (permanent || attempt.attempt >= attempt.maxAttempts) {
-        await this.exports.fail(exportId, (error as Error).message);
+        await this.exports.fail(run, (error as Error).message);
       }
       throw error;
     }
@@ -94,14 +101,15 @@ export class ExportWriterService {
   }
 
   /** Streams the rows as CSV into export_chunks; returns the byte size. */
-  private async writeCsv(exportId: string, rows: AsyncIterable<ExportRow>): Promise<number> {
+  private async writeCsv(run: ExportRun, rows: AsyncIterable<ExportRow>): Promise<number> {
     let seq = 0;
     let byteSize = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      await this.exports.appendChunk(exportId, seq++, Buffer.concat(pending, pendingBytes));
+      const data = Buffer.concat(pending, pendingBytes);
+      superseded(await this.exports.appendChunk(run, seq++, data), run.id);
       byteSize += pendingBytes;
       pending = [];
       pendingBytes = 0;
@@ -127,5 +135,18 @@ export class ExportWriterService {
     const before = new Date(Date.now() - this.config.exports.retentionMs);
     const purged = await this.exports.purgeFinishedBefore(before);
     if (purged > 0) this.logger.log(`Deleted ${purged} exports older than EXPORT_RETENTION`);
+  }
+}
+
+/**
+ * Stops a run whose export was restarted by another run of its job (a job re-created after
+ * Redis lost it, a stalled job run again): the newer run owns the file now. Permanent, so this
+ * job does not retry and supersede the newer run in turn.
+ */
+function superseded(stillOwned: boolean, exportId: string): void {
+  if (!stillOwned) {
+    throw new PermanentJobError(
+      `Export ${exportId} is being written by a newer run: this run stops`,
+    );
   }
 }

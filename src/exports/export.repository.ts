@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, RawBuilder, sql } from 'kysely';
+import { Kysely, RawBuilder, sql, UpdateObject } from 'kysely';
 import { Database, DatabaseSchema, ExportRecord } from '../database';
 import { CreateExportDto } from './dto/create-export.dto';
 
@@ -20,6 +20,12 @@ export interface ExportRow {
   finished_at: Date | null;
   /** Keyset position (created_at to the microsecond); not a CSV column. */
   cursor_ts: string;
+}
+
+/** An export and the token of the run writing it (see `start`). */
+export interface ExportRun {
+  id: string;
+  token: string;
 }
 
 export interface RowCursor {
@@ -45,17 +51,30 @@ export class ExportRepository {
     return this.db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** (Re)starts an export from scratch: a retried job never appends to a half-written file. */
-  async start(id: string): Promise<boolean> {
+  /**
+   * (Re)starts an export from scratch under a new run token: a retried job never appends to a
+   * half-written file, and a run whose job ran again elsewhere can no longer write (its token
+   * is gone). Undefined when the export is already done.
+   */
+  async start(id: string): Promise<string | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const started = await trx
         .updateTable('exports')
-        .set({ status: 'running', progress: 0, row_count: 0, byte_size: 0, error: null })
+        .set({
+          status: 'running',
+          progress: 0,
+          row_count: 0,
+          byte_size: 0,
+          error: null,
+          run_token: sql<string>`gen_random_uuid()`,
+        })
         .where('id', '=', id)
         .where('status', '!=', 'done')
+        .returning('run_token')
         .executeTakeFirst();
+      if (!started?.run_token) return undefined;
       await trx.deleteFrom('export_chunks').where('export_id', '=', id).execute();
-      return started.numUpdatedRows > 0n;
+      return started.run_token;
     });
   }
 
@@ -88,8 +107,25 @@ export class ExportRepository {
     return rows;
   }
 
-  async appendChunk(exportId: string, seq: number, data: Buffer): Promise<void> {
-    await this.db.insertInto('export_chunks').values({ export_id: exportId, seq, data }).execute();
+  /** False when the run was superseded. FOR SHARE waits for a concurrent restart to commit. */
+  async appendChunk(run: ExportRun, seq: number, data: Buffer): Promise<boolean> {
+    const result = await this.db
+      .insertInto('export_chunks')
+      .columns(['export_id', 'seq', 'data'])
+      .expression(
+        this.db
+          .selectFrom('exports')
+          .select([
+            sql<string>`${run.id}::uuid`.as('export_id'),
+            sql<number>`${seq}::int`.as('seq'),
+            sql<Buffer>`${data}::bytea`.as('data'),
+          ])
+          .where('id', '=', run.id)
+          .where('run_token', '=', run.token)
+          .forShare(),
+      )
+      .executeTakeFirst();
+    return result.numInsertedOrUpdatedRows === 1n;
   }
 
   async chunksAfter(exportId: string, afterSeq: number, limit: number) {
@@ -103,35 +139,49 @@ export class ExportRepository {
       .execute();
   }
 
-  async progress(id: string, progress: number, rowCount: number): Promise<void> {
-    await this.db
-      .updateTable('exports')
-      .set({ progress, row_count: rowCount })
-      .where('id', '=', id)
-      .execute();
+  /** The writes below touch the export only while `run` still holds it; false: superseded. */
+  async progress(run: ExportRun, progress: number, rowCount: number): Promise<boolean> {
+    return this.updateOwned(run, { progress, row_count: rowCount });
   }
 
-  async finish(id: string, done: { rowCount: number; byteSize: number; fileName: string }) {
-    await this.db
-      .updateTable('exports')
-      .set({
-        status: 'done',
-        progress: 100,
-        row_count: done.rowCount,
-        byte_size: done.byteSize,
-        file_name: done.fileName,
-        finished_at: sql<Date>`now()`,
-      })
-      .where('id', '=', id)
-      .execute();
+  async finish(
+    run: ExportRun,
+    done: { rowCount: number; byteSize: number; fileName: string },
+  ): Promise<boolean> {
+    return this.updateOwned(run, {
+      status: 'done',
+      progress: 100,
+      row_count: done.rowCount,
+      byte_size: done.byteSize,
+      file_name: done.fileName,
+      finished_at: sql<Date>`now()`,
+    });
   }
 
-  async fail(id: string, error: string): Promise<void> {
-    await this.db
+  async fail(run: ExportRun, error: string): Promise<boolean> {
+    return this.updateOwned(run, { status: 'failed', error, finished_at: sql<Date>`now()` });
+  }
+
+  /** Exports not finished (pending or running), by id: what Redis must hold a job for. */
+  async findUnfinished(afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db
+      .selectFrom('exports')
+      .select('id')
+      .where('status', 'in', ['pending', 'running'])
+      .orderBy('id')
+      .limit(limit);
+    if (afterId) query = query.where('id', '>', afterId);
+    return (await query.execute()).map((row) => row.id);
+  }
+
+  private async updateOwned(run: ExportRun, values: UpdateObject<DatabaseSchema, 'exports'>) {
+    const result = await this.db
       .updateTable('exports')
-      .set({ status: 'failed', error, finished_at: sql<Date>`now()` })
-      .where('id', '=', id)
-      .execute();
+      .set(values)
+      .where('id', '=', run.id)
+      .where('run_token', '=', run.token)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   /** Deletes finished exports (their chunks cascade) older than `before`. */

@@ -7,7 +7,7 @@ import {
 import { Readable } from 'node:stream';
 import { ExportRecord } from '../database';
 import { RequestUser } from '../http/current-user.decorator';
-import { JobName, JobProducer } from '../queue';
+import { JobName, JobProducer, QueueName, QueueRegistry } from '../queue';
 import { CreateExportDto } from './dto/create-export.dto';
 import { ExportRepository } from './export.repository';
 
@@ -32,6 +32,7 @@ export interface ExportDownload {
 }
 
 const CHUNKS_PER_QUERY = 4;
+const RECOVERY_PAGE = 500;
 
 /**
  * Exports as the API sees them. An export belongs to the user who requested it: only they, or
@@ -42,6 +43,7 @@ export class ExportService {
   constructor(
     private readonly exports: ExportRepository,
     private readonly producer: JobProducer,
+    private readonly queues: QueueRegistry,
   ) {}
 
   async request(
@@ -55,6 +57,25 @@ export class ExportService {
       { jobId: exportId },
     );
     return { exportId, jobId: String(job.id), correlationId: job.data.meta.correlationId };
+  }
+
+  /**
+   * After Redis may have lost writes: every export not finished whose job is gone gets it
+   * again. A run still writing one (its job lost under it) is superseded by the new run's
+   * token and stops; the new run writes the file from scratch.
+   */
+  async recoverLostJobs(): Promise<number> {
+    let recovered = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const unfinished = await this.exports.findUnfinished(afterId, RECOVERY_PAGE);
+      if (unfinished.length === 0) return recovered;
+      afterId = unfinished[unfinished.length - 1];
+      for (const exportId of await this.queues.missingJobIds(QueueName.Exports, unfinished)) {
+        await this.producer.enqueue(JobName.ExportPayouts, { exportId }, { jobId: exportId });
+        recovered += 1;
+      }
+    }
   }
 
   async get(id: string, user: RequestUser): Promise<ExportView> {

@@ -100,4 +100,46 @@ export class PayoutQueryRepository {
     if (afterId) query = query.where('id', '>', afterId);
     return query.execute();
   }
+
+  /** Every payout still open (pending or processing), by id: what Redis must hold a job for. */
+  async findOpen(afterId: string | undefined, limit: number): Promise<Payout[]> {
+    let query = this.db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('status', 'in', ['pending', 'processing'])
+      .orderBy('id')
+      .limit(limit);
+    if (afterId) query = query.where('id', '>', afterId);
+    return query.execute();
+  }
+
+  /**
+   * Payouts that finished (paid or failed) since `since` and whose email was not delivered nor
+   * given up on: their notification job must still exist somewhere.
+   */
+  async findUnnotified(
+    since: Date,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; status: 'paid' | 'failed' }>> {
+    let query = this.db
+      .selectFrom('payouts as p')
+      .select(['p.id', 'p.status'])
+      .where('p.status', 'in', ['paid', 'failed'])
+      .where('p.finished_at', '>=', since)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('notifications as n')
+              .select(sql`1`.as('one'))
+              .where('n.dedupe_key', '=', sql<string>`'payout:' || p.id || ':' || p.status`)
+              .where('n.status', '!=', 'pending'),
+          ),
+        ),
+      )
+      .orderBy('p.id')
+      .limit(limit);
+    if (afterId) query = query.where('p.id', '>', afterId);
+    return (await query.execute()) as Array<{ id: string; status: 'paid' | 'failed' }>;
+  }
 }

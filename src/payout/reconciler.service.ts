@@ -2,10 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { CorrelationContext } from '../correlation';
 import { Payout } from '../database';
-import { JobName, JobProducer, QueueName } from '../queue';
+import { JobName, JobProducer, QueueName, QueueRegistry } from '../queue';
 import { PayoutProcessingService } from './payout-processing.service';
 import { PayoutQueryRepository } from './payout-query.repository';
 import { PayoutRepository } from './payout.repository';
+import { notificationJobId, PayoutNotifier } from './payout.notifier';
 
 export interface ReconcileSummary {
   stuck: number;
@@ -15,6 +16,18 @@ export interface ReconcileSummary {
   /** Stuck in PostgreSQL but their job is still waiting, delayed or active: left alone. */
   stillQueued: number;
 }
+
+/** Jobs re-created after Redis may have lost data (see RedisLossRecovery). */
+export interface LostJobsSummary {
+  payouts: number;
+  notifications: number;
+}
+
+/**
+ * How far back finished payouts are checked for a notification that never ran. A notification
+ * job lives at most JOB_ATTEMPTS backoffs (minutes); a day covers it with a wide margin.
+ */
+const NOTIFICATION_LOOKBACK_MS = 24 * 3_600_000;
 
 /** Job states in which Bull will still run the job by itself. */
 const QUEUED_STATES = new Set(['waiting', 'delayed', 'paused']);
@@ -39,6 +52,8 @@ export class ReconcilerService {
     private readonly payouts: PayoutRepository,
     private readonly processing: PayoutProcessingService,
     private readonly producer: JobProducer,
+    private readonly queues: QueueRegistry,
+    private readonly notifier: PayoutNotifier,
     private readonly correlation: CorrelationContext,
     private readonly config: AppConfig,
   ) {}
@@ -61,6 +76,57 @@ export class ReconcilerService {
       );
     }
     return summary;
+  }
+
+  /**
+   * After Redis may have lost writes: every open payout, whatever its age, whose job is gone
+   * is reconciled now (a new job, or a lookup first when money may have moved), and every
+   * recently finished payout whose email was not delivered gets its notification job again.
+   */
+  async recoverLostJobs(): Promise<LostJobsSummary> {
+    const summary: ReconcileSummary = { stuck: 0, requeued: 0, resolved: 0, stillQueued: 0 };
+    let afterId: string | undefined;
+    for (;;) {
+      const open = await this.query.findOpen(afterId, PAGE_SIZE);
+      if (open.length === 0) break;
+      afterId = open[open.length - 1].id;
+      const missing = new Set(
+        await this.queues.missingJobIds(
+          QueueName.Payouts,
+          open.map((payout) => payout.id),
+        ),
+      );
+      for (const payout of open) {
+        if (missing.has(payout.id)) await this.reconcileOne(payout, summary);
+      }
+    }
+    return {
+      payouts: summary.requeued + summary.resolved,
+      notifications: await this.recoverNotificationJobs(),
+    };
+  }
+
+  private async recoverNotificationJobs(): Promise<number> {
+    const since = new Date(Date.now() - NOTIFICATION_LOOKBACK_MS);
+    let recovered = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const owed = await this.query.findUnnotified(since, afterId, PAGE_SIZE);
+      if (owed.length === 0) break;
+      afterId = owed[owed.length - 1].id;
+      const missing = new Set(
+        await this.queues.missingJobIds(
+          QueueName.Notifications,
+          owed.map(({ id, status }) => notificationJobId(id, status)),
+        ),
+      );
+      for (const { id, status } of owed) {
+        if (!missing.has(notificationJobId(id, status))) continue;
+        await this.notifier.payoutFinished(id, status);
+        recovered += 1;
+      }
+    }
+    return recovered;
   }
 
   private async reconcileOne(payout: Payout, summary: ReconcileSummary): Promise<void> {

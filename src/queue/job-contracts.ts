@@ -9,6 +9,7 @@ import {
   PayoutProcessJob,
   PayoutReconcileJob,
   QueueCleanupJob,
+  RedisLossCheckJob,
 } from './job-payloads';
 import { JobName, QueueName } from './queue-names';
 
@@ -42,6 +43,11 @@ export const JOB_CONTRACTS = {
   [JobName.QueueCleanup]: contract({
     queue: QueueName.Analytics,
     payload: QueueCleanupJob,
+    options: { attempts: 1 },
+  }),
+  [JobName.RedisLossCheck]: contract({
+    queue: QueueName.Analytics,
+    payload: RedisLossCheckJob,
     options: { attempts: 1 },
   }),
   [JobName.NotificationPayout]: contract({

@@ -40,6 +40,11 @@ export class QueueCleanupJob {
   trigger!: 'schedule' | 'manual';
 }
 
+export class RedisLossCheckJob {
+  @IsIn(['schedule', 'manual'])
+  trigger!: 'schedule' | 'manual';
+}
+
 export class NotificationPayoutJob {
   @IsUUID()
   payoutId!: string;

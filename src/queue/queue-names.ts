@@ -16,6 +16,7 @@ export enum JobName {
   PayoutReconcile = 'payout.reconcile',
   AnalyticsDailyStats = 'analytics.daily-stats',
   QueueCleanup = 'maintenance.queue-cleanup',
+  RedisLossCheck = 'maintenance.redis-loss-check',
   NotificationPayout = 'notification.payout',
   ExportPayouts = 'export.payouts',
 }

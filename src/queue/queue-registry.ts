@@ -31,4 +31,18 @@ export class QueueRegistry {
   all(): Queue[] {
     return [...this.queues.values()];
   }
+
+  /** Which of these job IDs Redis has no job for, in any state (one round trip). */
+  async missingJobIds(name: QueueName, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const queue = this.get(name);
+    const pipeline = queue.client.pipeline();
+    for (const id of ids) pipeline.exists(queue.toKey(id));
+    const results = (await pipeline.exec()) ?? [];
+    return ids.filter((_, i) => {
+      const [error, exists] = results[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      return exists === 0;
+    });
+  }
 }

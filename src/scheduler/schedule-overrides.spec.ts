@@ -25,13 +25,14 @@ function problems(env: Record<string, string>): string {
 }
 
 describe('schedule overrides from the environment', () => {
-  it('declares the four schedules, valid as they are', () => {
+  it('declares the five schedules, valid as they are', () => {
     const schedules = resolve({});
     expect(schedules.map((s) => [s.name, s.job, s.enabled])).toEqual([
       ['payout-cycle', 'payout.cycle', true],
       ['payout-reconcile', 'payout.reconcile', true],
       ['analytics-daily-stats', 'analytics.daily-stats', true],
       ['queue-cleanup', 'maintenance.queue-cleanup', true],
+      ['redis-loss-check', 'maintenance.redis-loss-check', true],
     ]);
     expect(byName(schedules, 'payout-cycle').payload).toEqual({ trigger: 'schedule' });
     expect(byName(schedules, 'queue-cleanup').timing).toEqual({

@@ -75,6 +75,16 @@ export function declareSchedules(config: AppConfig): ScheduleDefinition[] {
       enabled: true,
       catchUp: true,
     }),
+    define({
+      name: 'redis-loss-check',
+      description:
+        'Finds out whether Redis lost data (failover, flush, restart) and re-enqueues the jobs PostgreSQL still owes',
+      job: JobName.RedisLossCheck,
+      payload: { trigger: 'schedule' },
+      timing: { kind: 'every', everyMs: 10_000 },
+      enabled: true,
+      catchUp: false,
+    }),
   ];
 }
 

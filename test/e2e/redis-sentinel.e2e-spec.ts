@@ -73,6 +73,8 @@ describe('Redis Sentinel: the app through the sentinels, across a failover', () 
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       SCHEDULE_QUEUE_CLEANUP_ENABLED: 'true',
       SCHEDULE_QUEUE_CLEANUP_CRON: '* * * * * *',
+      SCHEDULE_REDIS_LOSS_CHECK_ENABLED: 'true',
+      SCHEDULE_REDIS_LOSS_CHECK_EVERY: '1s',
     });
     const port = String(await freePort());
     apiUrl = `http://127.0.0.1:${port}`;
@@ -137,6 +139,14 @@ describe('Redis Sentinel: the app through the sentinels, across a failover', () 
       timeoutMs: 30_000,
       message: `scheduled ticks on the new primary\n${worker.tail()}`,
     });
+    // The promoted replica is another server: the loss check sweeps for jobs it may lack.
+    await worker.waitForLog(
+      (line) =>
+        /^Redis data loss suspected \(another Redis server is primary now.*re-enqueued/.test(
+          String(line.msg),
+        ),
+      'the redis-loss-check to notice the new primary and sweep',
+    );
     expect([api.pid, worker.pid]).toEqual(pids);
     expect(api.running && worker.running).toBe(true);
     console.log(

@@ -69,6 +69,8 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
       ...ALL_SCHEDULES_ON,
       // Off, so its old run record below stays its latest (an enabled schedule would catch up).
       SCHEDULE_ANALYTICS_DAILY_STATS_ENABLED: 'false',
+      // Off: its ticks would add jobs to the analytics queue whose cleanup is counted below.
+      SCHEDULE_REDIS_LOSS_CHECK_ENABLED: 'false',
       APP_ROLE: 'all',
       COMPLETED_JOB_RETENTION: '3',
       FAILED_JOB_RETENTION: '1h',
@@ -109,6 +111,7 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
       'payout-reconcile',
       'analytics-daily-stats',
       'queue-cleanup',
+      'redis-loss-check',
     ]);
     expect(byName['payout-cycle']).toMatchObject({
       mode: 'distributed',
@@ -123,6 +126,11 @@ describe('Schedules API, manual runs, run records and queue cleanup (in-process 
       lastRun: null,
     });
     expect(byName['queue-cleanup']).toMatchObject({ cron: null, everyMs: HOUR, registered: true });
+    expect(byName['redis-loss-check']).toMatchObject({
+      everyMs: 10_000,
+      enabled: false,
+      catchUp: false,
+    });
     const next = Date.parse(byName['payout-cycle'].nextRunAt);
     expect(next % HOUR).toBe(0);
     expect(next).toBeGreaterThan(Date.now());

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { AppConfig, loadConfig } from '../../src/config';
+import { waitUntil } from './wait';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const services = require('../../scripts/lib/services.cjs');
 
@@ -52,7 +53,14 @@ export async function startTestSentinelRedis(name = 'mymaster'): Promise<TestSen
     servers.set(port, await services.startRedis({ dir, port, replicaOf }));
   };
   await startServer(primaryPort);
-  await startServer(await services.freePort(), primaryPort);
+  const replicaPort: number = await services.freePort();
+  await startServer(replicaPort, primaryPort);
+  // The first sync (a BGSAVE sent over) takes a moment on a loaded machine: until it is done the
+  // replica holds nothing a test wrote, and a failover would lose it all.
+  await waitUntil(
+    async () => /^master_link_status:up/m.test(await redisInfo(replicaPort, 'replication')),
+    { timeoutMs: 30_000, message: `the replica on port ${replicaPort} to finish its first sync` },
+  );
   const sentinels: Array<{ host: string; port: number; stop(): Promise<void> }> = [];
   for (let i = 0; i < 3; i += 1) {
     const port: number = await services.freePort();
@@ -79,6 +87,15 @@ export async function startTestSentinelRedis(name = 'mymaster'): Promise<TestSen
     primaryUrl: async () => `redis://127.0.0.1:${await ask()}`,
     async killPrimary() {
       const port = await ask();
+      // Replication is asynchronous; wait until the replica has everything written so far, so
+      // the test knows what the promoted replica holds.
+      const primary = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+      try {
+        await primary.connect();
+        await primary.call('WAIT', '1', '10000');
+      } finally {
+        primary.disconnect();
+      }
       await servers.get(port)?.stop('SIGKILL');
       return port;
     },
@@ -87,6 +104,16 @@ export async function startTestSentinelRedis(name = 'mymaster'): Promise<TestSen
       await Promise.all([...servers.values()].map((s) => s.stop()));
     },
   };
+}
+
+async function redisInfo(port: number, section: string): Promise<string> {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  try {
+    await client.connect();
+    return await client.info(section);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** A fresh database in the run's throwaway cluster (see global-setup.ts). */
@@ -173,6 +200,7 @@ const SCHEDULES_OFF = {
   SCHEDULE_PAYOUT_RECONCILE_ENABLED: 'false',
   SCHEDULE_ANALYTICS_DAILY_STATS_ENABLED: 'false',
   SCHEDULE_QUEUE_CLEANUP_ENABLED: 'false',
+  SCHEDULE_REDIS_LOSS_CHECK_ENABLED: 'false',
 };
 
 export const ALL_SCHEDULES_ON: Record<string, string> = Object.fromEntries(

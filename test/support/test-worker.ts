@@ -88,6 +88,9 @@ class AnalyticsProcessor {
   @JobHandler(JobName.QueueCleanup) handleCleanup(job: Job) {
     return this.b.run(job);
   }
+  @JobHandler(JobName.RedisLossCheck) handleRedisLossCheck(job: Job) {
+    return this.b.run(job);
+  }
 }
 
 @Injectable()

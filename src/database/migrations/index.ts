@@ -7,6 +7,7 @@ import * as m0005 from './0005_payout_creator_job';
 import * as m0006 from './0006_payout_lease';
 import * as m0007 from './0007_user_session_control';
 import * as m0008 from './0008_notification_lease';
+import * as m0009 from './0009_export_run_token';
 
 /** Ordered by name; never edit an applied migration: add the next one. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_payout_lease': m0006,
   '0007_user_session_control': m0007,
   '0008_notification_lease': m0008,
+  '0009_export_run_token': m0009,
 };
