@@ -11,6 +11,7 @@ import {
   processPids,
   queuedJobs,
   tally,
+  waitForSweep,
 } from './redis-loss';
 
 /**
@@ -51,6 +52,7 @@ export const redisFailover: Scenario = {
     }));
     const outage = await probeUntilServing(ctx, killedAt, async () => promotedMs !== undefined);
     const { lost, orphans } = await lostCheck;
+    const sweptMs = await waitForSweep(ctx, killedAt);
     ctx.faultDone();
     ctx.recoveryMs = outage.downMs;
     expectSameProcesses(ctx, pids, 'during the failover');
@@ -70,12 +72,18 @@ export const redisFailover: Scenario = {
     );
 
     ctx.afterSettle = async () => {
-      const recovery = await checkRecovery(ctx, lost, ctx.redisDataLoss?.at ?? new Date());
+      const recovery = await checkRecovery(
+        ctx,
+        lost,
+        ctx.redisDataLoss?.at ?? new Date(),
+        killedAt,
+      );
       expectSameProcesses(ctx, pids, 'after the settle');
       ctx.summary =
         `redis={promoted=${((promotedMs ?? 0) / 1000).toFixed(1)}s down=${(outage.downMs / 1000).toFixed(1)}s ` +
         `answers=${answers} lost=${countByQueue(lost)} orphaned-payouts=${orphans.length} ` +
-        `recovered=re-enqueued:${recovery.reenqueued},notified:${recovery.notified}/${recovery.notificationsLost}}`;
+        `swept-after=${(sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
+        `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}}`;
     };
   },
 };

@@ -12,6 +12,7 @@ import {
   processPids,
   queuedJobs,
   tally,
+  waitForSweep,
   total,
 } from './redis-loss';
 
@@ -55,6 +56,7 @@ export const redisFlush: Scenario = {
     );
     await loginAgain(ctx);
     const outage = await probeUntilServing(ctx, flushedAt, async () => true);
+    const sweptMs = await waitForSweep(ctx, flushedAt);
     ctx.faultDone();
     ctx.recoveryMs = outage.downMs;
     expectSameProcesses(ctx, pids, 'after the flush');
@@ -76,12 +78,18 @@ export const redisFlush: Scenario = {
     );
 
     ctx.afterSettle = async () => {
-      const recovery = await checkRecovery(ctx, lost, ctx.redisDataLoss?.at ?? new Date());
+      const recovery = await checkRecovery(
+        ctx,
+        lost,
+        ctx.redisDataLoss?.at ?? new Date(),
+        flushedAt,
+      );
       expectSameProcesses(ctx, pids, 'after the settle');
       ctx.summary =
         `redis={down=${(outage.downMs / 1000).toFixed(1)}s answers=${answers} ` +
         `lost=${countByQueue(lost)} orphaned-payouts=${orphans.length} ` +
-        `recovered=re-enqueued:${recovery.reenqueued},notified:${recovery.notified}/${recovery.notificationsLost}}`;
+        `swept-after=${(sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
+        `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}}`;
     };
   },
 };
