@@ -217,6 +217,25 @@ export async function checkRecovery(
     undelivered.length === 0,
     `${undelivered.length} paid or failed payouts without a delivered notification, e.g. ${JSON.stringify(undelivered.slice(0, 5))}`,
   );
+  // Their story, to tell a job never enqueued from one lost or skipped.
+  const redis = cluster.redisClient();
+  for (const row of undelivered.slice(0, 3)) {
+    const events = await cluster.sql<{ at: Date; to_status: string; detail: string }>(
+      `select created_at as at, to_status, detail from payout_events where payout_id = $1 order by id`,
+      [row.id],
+    );
+    for (const e of events)
+      ctx.violations.push(
+        `  ${row.id} ${new Date(e.at).toISOString()} ${e.to_status}: ${e.detail}`,
+      );
+    const job = await redis.hgetall(
+      `${cluster.prefix}:notifications:notify-${row.id}-${row.status}`,
+    );
+    const { data: _data, opts: _opts, stacktrace: _stack, ...fields } = job;
+    ctx.violations.push(`  its notification job: ${JSON.stringify(fields)}`);
+  }
+  redis.disconnect();
+  ctx.note(`loss at ${lossAt.toISOString()}`);
 
   // The loss check's own account (a worker's warn lines, kept in full), since the fault only:
   // every cluster's first start also sweeps once (no marker yet).
