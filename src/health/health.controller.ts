@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { Database } from '../database';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/route-group.decorator';
+import { withTimeout } from '../metrics/with-timeout';
 import { RedisConnections } from '../redis/redis-connections';
 
 const DEPENDENCY_TIMEOUT_MS = 1_500;
@@ -53,12 +54,4 @@ export class HealthController {
       return indicator.down({ message: (error as Error).message });
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

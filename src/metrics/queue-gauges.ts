@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import { JOB_STATES, QUEUE_NAMES, QueueName } from '../queue';
 import { QueueRegistry } from '../queue/queue-registry';
 import { MetricsRegistry } from './metrics.registry';
-import { withTimeout } from './with-timeout';
+import { scrapeRead } from './with-timeout';
 
 /** Bull's connections wait for Redis instead of failing: a scrape must not wait with them. */
 const REDIS_READ_TIMEOUT_MS = 2_000;
@@ -28,14 +28,17 @@ interface Snapshot {
 @Injectable()
 export class QueueGauges {
   private readonly logger = new Logger(QueueGauges.name);
-  private pending?: Promise<Snapshot | undefined>;
 
   constructor(
     private readonly queues: QueueRegistry,
     metrics: MetricsRegistry,
   ) {
     const registers = [metrics.registry];
-    const read = () => this.read();
+    const read = scrapeRead(() => this.snapshot(), {
+      timeoutMs: REDIS_READ_TIMEOUT_MS,
+      logger: this.logger,
+      failure: 'Queue gauges not read from Redis',
+    });
     new Gauge({
       name: 'queue_jobs',
       help: 'Jobs in each queue by state, read from Redis at scrape time',
@@ -97,35 +100,21 @@ export class QueueGauges {
     });
   }
 
-  /** One Redis read per scrape, shared by the gauges that collect concurrently. */
-  private read(): Promise<Snapshot | undefined> {
-    this.pending ??= this.snapshot().finally(() => (this.pending = undefined));
-    return this.pending;
-  }
-
-  private async snapshot(): Promise<Snapshot | undefined> {
-    try {
-      const [counts, paused, workers, oldest] = await withTimeout(
-        Promise.all([
-          Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).getJobCounts())),
-          Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).isPaused())),
-          Promise.all(QUEUE_NAMES.map((name) => workersOf(this.queues.get(name)))),
-          Promise.all(QUEUE_NAMES.map((name) => oldestWaitingAt(this.queues.get(name)))),
-        ]),
-        REDIS_READ_TIMEOUT_MS,
-      );
-      return {
-        counts: new Map(
-          QUEUE_NAMES.map((q, i) => [q, counts[i] as unknown as Record<string, number>]),
-        ),
-        paused: new Map(QUEUE_NAMES.map((q, i) => [q, paused[i]])),
-        workers: new Map(QUEUE_NAMES.map((q, i) => [q, workers[i]])),
-        oldestWaiting: new Map(QUEUE_NAMES.map((q, i) => [q, oldest[i]])),
-      };
-    } catch (error) {
-      this.logger.warn(`Queue gauges not read from Redis: ${(error as Error).message}`);
-      return undefined;
-    }
+  private async snapshot(): Promise<Snapshot> {
+    const [counts, paused, workers, oldest] = await Promise.all([
+      Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).getJobCounts())),
+      Promise.all(QUEUE_NAMES.map((name) => this.queues.get(name).isPaused())),
+      Promise.all(QUEUE_NAMES.map((name) => workersOf(this.queues.get(name)))),
+      Promise.all(QUEUE_NAMES.map((name) => oldestWaitingAt(this.queues.get(name)))),
+    ]);
+    return {
+      counts: new Map(
+        QUEUE_NAMES.map((q, i) => [q, counts[i] as unknown as Record<string, number>]),
+      ),
+      paused: new Map(QUEUE_NAMES.map((q, i) => [q, paused[i]])),
+      workers: new Map(QUEUE_NAMES.map((q, i) => [q, workers[i]])),
+      oldestWaiting: new Map(QUEUE_NAMES.map((q, i) => [q, oldest[i]])),
+    };
   }
 }
 

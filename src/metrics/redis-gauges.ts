@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { RedisConnections } from '../redis/redis-connections';
 import { parseInfo } from '../redis/redis-preflight';
 import { MetricsRegistry } from './metrics.registry';
-import { withTimeout } from './with-timeout';
+import { scrapeRead } from './with-timeout';
 
 const READ_TIMEOUT_MS = 2_000;
 
@@ -21,14 +21,12 @@ interface Snapshot {
  */
 @Injectable()
 export class RedisGauges {
-  private pending?: Promise<Snapshot | undefined>;
-
   constructor(
     private readonly redis: RedisConnections,
     metrics: MetricsRegistry,
   ) {
     const registers = [metrics.registry];
-    const read = () => this.read();
+    const read = scrapeRead(() => this.snapshot(), { timeoutMs: READ_TIMEOUT_MS });
     new Gauge({
       name: 'redis_up',
       help: '1 when Redis answered INFO within 2 s at this scrape',
@@ -70,23 +68,12 @@ export class RedisGauges {
     });
   }
 
-  private read(): Promise<Snapshot | undefined> {
-    this.pending ??= this.snapshot().finally(() => (this.pending = undefined));
-    return this.pending;
-  }
-
-  private async snapshot(): Promise<Snapshot | undefined> {
-    try {
-      const info = parseInfo(
-        await withTimeout(this.redis.commands.info('memory'), READ_TIMEOUT_MS),
-      );
-      return {
-        usedBytes: Number(info.used_memory) || 0,
-        maxBytes: Number(info.maxmemory) || 0,
-        policy: info.maxmemory_policy ?? 'unknown',
-      };
-    } catch {
-      return undefined;
-    }
+  private async snapshot(): Promise<Snapshot> {
+    const info = parseInfo(await this.redis.commands.info('memory'));
+    return {
+      usedBytes: Number(info.used_memory) || 0,
+      maxBytes: Number(info.maxmemory) || 0,
+      policy: info.maxmemory_policy ?? 'unknown',
+    };
   }
 }

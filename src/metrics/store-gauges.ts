@@ -5,7 +5,7 @@ import { Database, PayoutStatus } from '../database';
 import { ScheduleCatalog } from '../scheduler/schedule-catalog';
 import { periodAt } from '../scheduler/schedule-timing';
 import { MetricsRegistry } from './metrics.registry';
-import { withTimeout } from './with-timeout';
+import { scrapeRead } from './with-timeout';
 
 const READ_TIMEOUT_MS = 2_000;
 const PAYOUT_STATUSES: readonly PayoutStatus[] = [
@@ -40,7 +40,6 @@ interface Snapshot {
 @Injectable()
 export class StoreGauges {
   private readonly logger = new Logger(StoreGauges.name);
-  private pending?: Promise<Snapshot | undefined>;
 
   constructor(
     private readonly db: Database,
@@ -48,7 +47,11 @@ export class StoreGauges {
     metrics: MetricsRegistry,
   ) {
     const registers = [metrics.registry];
-    const read = () => this.read();
+    const read = scrapeRead(() => this.snapshot(), {
+      timeoutMs: READ_TIMEOUT_MS,
+      logger: this.logger,
+      failure: 'Payout and schedule gauges not read from PostgreSQL',
+    });
     const ageOf = (at: number | undefined) =>
       at === undefined ? 0 : Math.max(0, Date.now() - at) / 1000;
     new Gauge({
@@ -149,51 +152,36 @@ export class StoreGauges {
     });
   }
 
-  private read(): Promise<Snapshot | undefined> {
-    this.pending ??= this.snapshot().finally(() => (this.pending = undefined));
-    return this.pending;
-  }
-
-  private async snapshot(): Promise<Snapshot | undefined> {
-    try {
-      const [byStatus, processing, unknown, runs] = await withTimeout(
-        Promise.all([
-          this.db
-            .selectFrom('payouts')
-            .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
-            .groupBy('status')
-            .execute(),
-          this.db
-            .selectFrom('payouts')
-            .select((eb) =>
-              eb.fn.min(eb.fn.coalesce('processing_started_at', 'updated_at')).as('oldest'),
-            )
-            .where('status', '=', 'processing')
-            .executeTakeFirst(),
-          this.moneyMayHaveMoved(),
-          sql<{ schedule: string; succeeded: Date | null; first: Date }>`
-            SELECT schedule,
-                   max(finished_at) FILTER (WHERE status = 'succeeded') AS succeeded,
-                   min(tick_at) AS first
-            FROM schedule_runs GROUP BY schedule
-          `.execute(this.db),
-        ]),
-        READ_TIMEOUT_MS,
-      );
-      return {
-        payouts: new Map(byStatus.map((row) => [row.status, Number(row.count)])),
-        oldestProcessingAt: timeOf(processing?.oldest),
-        moneyMayHaveMoved: unknown.count,
-        oldestMoneyMayHaveMovedAt: unknown.oldest,
-        lastSuccess: timesBySchedule(runs.rows, (row) => row.succeeded),
-        firstRun: timesBySchedule(runs.rows, (row) => row.first),
-      };
-    } catch (error) {
-      this.logger.warn(
-        `Payout and schedule gauges not read from PostgreSQL: ${(error as Error).message}`,
-      );
-      return undefined;
-    }
+  private async snapshot(): Promise<Snapshot> {
+    const [byStatus, processing, unknown, runs] = await Promise.all([
+      this.db
+        .selectFrom('payouts')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+        .groupBy('status')
+        .execute(),
+      this.db
+        .selectFrom('payouts')
+        .select((eb) =>
+          eb.fn.min(eb.fn.coalesce('processing_started_at', 'updated_at')).as('oldest'),
+        )
+        .where('status', '=', 'processing')
+        .executeTakeFirst(),
+      this.moneyMayHaveMoved(),
+      sql<{ schedule: string; succeeded: Date | null; first: Date }>`
+        SELECT schedule,
+               max(finished_at) FILTER (WHERE status = 'succeeded') AS succeeded,
+               min(tick_at) AS first
+        FROM schedule_runs GROUP BY schedule
+      `.execute(this.db),
+    ]);
+    return {
+      payouts: new Map(byStatus.map((row) => [row.status, Number(row.count)])),
+      oldestProcessingAt: timeOf(processing?.oldest),
+      moneyMayHaveMoved: unknown.count,
+      oldestMoneyMayHaveMovedAt: unknown.oldest,
+      lastSuccess: timesBySchedule(runs.rows, (row) => row.succeeded),
+      firstRun: timesBySchedule(runs.rows, (row) => row.first),
+    };
   }
 
   /**
