@@ -68,7 +68,7 @@ export const redisFailover: Scenario = {
     );
     ctx.note(
       `a burst of payouts, ${waiting} of their jobs waiting; queued before the kill: ${countByQueue(queued)}; missing on the new primary: ${countByQueue(lost)}; ` +
-        `${orphans.length} payouts pending or processing without a job there`,
+        `${orphans.length} payouts pending or processing without a job there (some only until their enqueue, held up by the failover, went through)`,
     );
 
     ctx.afterSettle = async () => {
@@ -81,7 +81,7 @@ export const redisFailover: Scenario = {
       expectSameProcesses(ctx, pids, 'after the settle');
       ctx.summary =
         `redis={promoted=${((promotedMs ?? 0) / 1000).toFixed(1)}s down=${(outage.downMs / 1000).toFixed(1)}s ` +
-        `answers=${answers} lost=${countByQueue(lost)} orphaned-payouts=${orphans.length} ` +
+        `answers=${answers} lost=${countByQueue(lost)} open-without-job=${orphans.length} ` +
         `swept-after=${(sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
         `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}}`;
     };
