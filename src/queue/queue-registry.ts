@@ -3,6 +3,17 @@ import { Injectable } from '@nestjs/common';
 import { Queue } from 'bull';
 import { QueueName } from './queue-names';
 
+/** 1-based indexes of the keys that hold no job (no `data`); fragments among them are deleted. */
+const MISSING_JOBS_SCRIPT = `
+local missing = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('HEXISTS', key, 'data') == 0 then
+    redis.call('DEL', key)
+    missing[#missing + 1] = i
+  end
+end
+return missing`;
+
 /** The four Bull queues by name, injected once (so DI resolves them before their users). */
 @Injectable()
 export class QueueRegistry {
@@ -32,17 +43,22 @@ export class QueueRegistry {
     return [...this.queues.values()];
   }
 
-  /** Which of these job IDs Redis has no job for, in any state (one round trip). */
+  /**
+   * Which of these job IDs Redis has no job for, in any state (one round trip). A hash without
+   * `data` is no job but a fragment: a worker's script that ran after the job was lost (a flush
+   * between taking a job and starting it writes `processedOn`, then its failure) re-creates the
+   * key with a few fields. It is deleted here, in the same script: left, it would pass for the
+   * job and make Bull ignore the add that re-creates it (same job ID). Seen in the redis-flush
+   * chaos scenario: notifications never sent.
+   */
   async missingJobIds(name: QueueName, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const queue = this.get(name);
-    const pipeline = queue.client.pipeline();
-    for (const id of ids) pipeline.exists(queue.toKey(id));
-    const results = (await pipeline.exec()) ?? [];
-    return ids.filter((_, i) => {
-      const [error, exists] = results[i] ?? [new Error('no reply')];
-      if (error) throw error;
-      return exists === 0;
-    });
+    const missing = (await queue.client.eval(
+      MISSING_JOBS_SCRIPT,
+      ids.length,
+      ...ids.map((id) => queue.toKey(id)),
+    )) as number[];
+    return missing.map((index) => ids[index - 1]);
   }
 }

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Bull from 'bull';
 import Redis from 'ioredis';
@@ -9,7 +10,7 @@ import { waitUntil } from '../support/wait';
 import { ChaosProcess } from './support/chaos-process';
 import { HostNetwork } from './support/hosts';
 import { Endpoint, HttpClient, Session } from './support/http-client';
-import { ChaosPostgres, ChaosRedis } from './support/servers';
+import { ChaosPostgres, ChaosRedis, ChaosSentinel } from './support/servers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../../scripts/lib/services.cjs');
 
@@ -25,6 +26,15 @@ export interface ClusterOptions {
   /** Scenario settings on top of the chaos defaults (for example the provider's failure rate). */
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** Redis as a Sentinel deployment (a primary, a replica, three sentinels) instead of one server. */
+  sentinel?: boolean;
+}
+
+/** The data nodes of a Sentinel deployment and the sentinels watching them. */
+export interface SentinelDeployment {
+  name: string;
+  nodes: ChaosRedis[];
+  sentinels: ChaosSentinel[];
 }
 
 /** One API instance: its process, the HTTP client that reaches it, and its forwarder if any. */
@@ -54,11 +64,24 @@ export class ChaosCluster {
   private readonly redisClients: Redis[] = [];
   private poolInstance?: Pool;
 
+  /**
+   * The socket the driver's clients use: the server's own, or with Sentinel a symlink to the
+   * current primary's, re-pointed after a failover (the clients reconnect through it).
+   */
+  private readonly driverSocket: string;
+
   private constructor(
     readonly options: ClusterOptions,
-    readonly redis: ChaosRedis,
+    /** The server the app writes to (with Sentinel: the primary as of the last followPrimary()). */
+    public redis: ChaosRedis,
     readonly database: string,
-  ) {}
+    readonly sentinel?: SentinelDeployment,
+  ) {
+    this.driverSocket = sentinel
+      ? path.join(options.runDir, `redis-${database}-primary.sock`)
+      : redis.socket;
+    if (sentinel) fs.symlinkSync(redis.socket, this.driverSocket);
+  }
 
   static async start(options: ClusterOptions): Promise<ChaosCluster> {
     const { network, postgres, runDir, name } = options;
@@ -75,8 +98,15 @@ export class ChaosCluster {
       port: await freePort(),
       appendfsync: options.appendfsync,
     });
-    const cluster = new ChaosCluster(options, redis, database);
+    const sentinel = options.sentinel
+      ? await startSentinelDeployment(options, database, redis).catch(async (error) => {
+          await redis.stop('SIGKILL');
+          throw error;
+        })
+      : undefined;
+    const cluster = new ChaosCluster(options, redis, database, sentinel);
     try {
+      if (sentinel) await cluster.waitForSentinels();
       // The first API applies the migrations and creates the admin; the rest start together.
       await cluster.startApi(0);
       await Promise.all([cluster.startApi(1), ...[0, 1, 2].map((i) => cluster.startWorker(i))]);
@@ -95,6 +125,10 @@ export class ChaosCluster {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       REDIS_URL: this.redis.url,
+      ...(this.sentinel && {
+        REDIS_SENTINELS: this.sentinel.sentinels.map((s) => s.endpoint).join(','),
+        REDIS_SENTINEL_NAME: this.sentinel.name,
+      }),
       DATABASE_URL: this.options.postgres.url(this.database),
       // Bull's hash-tagged prefix, as on Redis Cluster (docs/deployment.md).
       QUEUE_PREFIX: this.prefix,
@@ -204,7 +238,7 @@ export class ChaosCluster {
     if (!queue) {
       queue = new Bull(name, {
         prefix: this.prefix,
-        redis: this.redis.clientOptions({ maxRetriesPerRequest: null, enableReadyCheck: false }),
+        redis: { path: this.driverSocket, maxRetriesPerRequest: null, enableReadyCheck: false },
       });
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
@@ -218,7 +252,7 @@ export class ChaosCluster {
 
   /** A plain client for raw commands (ZRANGE of job ids, CLIENT LIST). */
   redisClient(): Redis {
-    const client = new Redis(this.redis.clientOptions({ maxRetriesPerRequest: 2 }));
+    const client = new Redis({ path: this.driverSocket, maxRetriesPerRequest: 2 });
     client.on('error', () => undefined);
     this.redisClients.push(client);
     return client;
@@ -240,5 +274,148 @@ export class ChaosCluster {
     for (const client of this.redisClients) client.disconnect();
     await this.poolInstance?.end().catch(() => undefined);
     await this.redis.stop('SIGKILL');
+    for (const server of [...(this.sentinel?.sentinels ?? []), ...(this.sentinel?.nodes ?? [])])
+      await server.stop('SIGKILL');
   }
+
+  /** Asks a sentinel (over its socket) which data node is the primary now. */
+  async sentinelPrimary(): Promise<ChaosRedis | undefined> {
+    const deployment = this.sentinel;
+    if (!deployment) throw new Error('This cluster has no sentinels');
+    for (const sentinel of deployment.sentinels) {
+      const client = new Redis({
+        path: sentinel.socket,
+        lazyConnect: true,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const [address, port] = (await client.call(
+          'SENTINEL',
+          'get-master-addr-by-name',
+          deployment.name,
+        )) as [string, string];
+        return deployment.nodes.find((n) => n.address === address && n.port === Number(port));
+      } catch {
+        // that sentinel is not answering: ask the next one
+      } finally {
+        client.disconnect();
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits until the sentinels name another primary than `previous` and that node says it is
+   * one, then points the driver at it.
+   */
+  async followPrimary(previous: ChaosRedis, timeoutMs = 60_000): Promise<ChaosRedis> {
+    let primary: ChaosRedis | undefined;
+    await waitUntil(
+      async () => {
+        primary = await this.sentinelPrimary();
+        return (
+          primary !== undefined && primary !== previous && (await serverRole(primary)) === 'master'
+        );
+      },
+      { timeoutMs, intervalMs: 50, message: 'the sentinels to promote the replica' },
+    );
+    const promoted = primary as ChaosRedis;
+    const next = `${this.driverSocket}.next`;
+    fs.symlinkSync(promoted.socket, next);
+    fs.renameSync(next, this.driverSocket);
+    this.redis = promoted;
+    return promoted;
+  }
+
+  /** The replica in sync, and every sentinel knowing it and the two others (a quorum for a failover). */
+  private async waitForSentinels(): Promise<void> {
+    const deployment = this.sentinel as SentinelDeployment;
+    await waitUntil(
+      async () => {
+        for (const sentinel of deployment.sentinels) {
+          const client = new Redis({
+            path: sentinel.socket,
+            lazyConnect: true,
+            retryStrategy: () => null,
+          });
+          client.on('error', () => undefined);
+          try {
+            await client.connect();
+            const replicas = (await client.call(
+              'SENTINEL',
+              'replicas',
+              deployment.name,
+            )) as string[][];
+            const others = (await client.call(
+              'SENTINEL',
+              'sentinels',
+              deployment.name,
+            )) as string[][];
+            const linked = replicas.filter((fields) => {
+              const flags = fields[fields.indexOf('flags') + 1] ?? '';
+              const link = fields[fields.indexOf('master-link-status') + 1];
+              return !/down|disconnected/.test(flags) && link === 'ok';
+            });
+            if (linked.length < 1 || others.length < 2) return false;
+          } catch {
+            return false;
+          } finally {
+            client.disconnect();
+          }
+        }
+        return true;
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        message: 'the sentinels to know the replica and each other',
+      },
+    );
+  }
+}
+
+/** ROLE of a data node over its socket ('master', 'slave'), or undefined when it does not answer. */
+async function serverRole(node: ChaosRedis): Promise<string | undefined> {
+  const client = new Redis({ path: node.socket, lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return ((await client.call('ROLE')) as string[])[0];
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A replica of `primary` on the redis2 host and three sentinels (on redis, redis2 and db). */
+async function startSentinelDeployment(
+  options: ClusterOptions,
+  database: string,
+  primary: ChaosRedis,
+): Promise<SentinelDeployment> {
+  const { network, runDir } = options;
+  const replica = await ChaosRedis.start({
+    host: network.host('redis2'),
+    dir: path.join(runDir, `redis-${database}-replica`),
+    port: await freePort(),
+    appendfsync: options.appendfsync,
+    replicaOf: { address: primary.address, port: primary.port },
+  });
+  const name = 'chaos';
+  const sentinels: ChaosSentinel[] = [];
+  for (const [index, hostName] of ['redis', 'redis2', 'db'].entries()) {
+    sentinels.push(
+      await ChaosSentinel.start({
+        host: network.host(hostName),
+        dir: path.join(runDir, `sentinel-${database}-${index + 1}`),
+        port: await freePort(),
+        name,
+        primary: { address: primary.address, port: primary.port },
+      }),
+    );
+  }
+  return { name, nodes: [primary, replica], sentinels };
 }

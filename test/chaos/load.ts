@@ -46,6 +46,11 @@ export interface LoadOptions {
 export class LoadDriver {
   readonly http = new HttpTally();
   readonly acceptedJobs = new Set<string>();
+  /**
+   * Each accepted job with the load round that got it: after Redis lost its data, job IDs start
+   * again from 1, and the jobs of the rounds before the loss may be gone with it.
+   */
+  readonly accepted: Array<{ id: string; round: number }> = [];
   rounds = 0;
   earnings = 0;
   private running = false;
@@ -107,6 +112,7 @@ export class LoadDriver {
 
   /** One admin call; answers are tallied, accepted jobs kept. Never throws. */
   async call(apiIndex: number, method: string, path: string): Promise<number | undefined> {
+    const round = this.rounds;
     const api = this.cluster.apis[apiIndex];
     if (!api?.process.running) {
       this.http.record('instance-down');
@@ -123,8 +129,10 @@ export class LoadDriver {
         status,
         unexpected ? `${method} ${path} -> ${status} ${JSON.stringify(res.body)}` : undefined,
       );
-      if (res.status === 202 && res.body?.jobId !== undefined)
+      if (res.status === 202 && res.body?.jobId !== undefined) {
         this.acceptedJobs.add(String(res.body.jobId));
+        this.accepted.push({ id: String(res.body.jobId), round });
+      }
       return res.status;
     } catch {
       this.http.record('no-answer');

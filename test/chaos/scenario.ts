@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../support/wait';
 import { ChaosCluster } from './cluster';
-import { Verdict } from './invariants';
+import { RedisDataLoss, Verdict } from './invariants';
 import { LoadDriver } from './load';
 import { ChaosSize } from './sizes';
 import { ChaosProcess } from './support/chaos-process';
@@ -15,6 +15,10 @@ export class ScenarioContext {
   faultEndedAt?: number;
   /** Set by scenarios that measure recovery themselves (Redis back -> API serving again). */
   recoveryMs?: number;
+  /** Set by scenarios in which Redis loses data (flush, failover): see markRedisDataLoss(). */
+  redisDataLoss?: RedisDataLoss;
+  /** The scenario's own figures, printed in its summary line. */
+  summary?: string;
   /** Extra checks once the cluster settled and the common invariants were checked. */
   afterSettle?: (verdict: Verdict) => Promise<void> | void;
 
@@ -36,6 +40,21 @@ export class ScenarioContext {
 
   faultDone(): void {
     this.faultEndedAt = Date.now();
+  }
+
+  /**
+   * Called right after Redis lost data. The jobs accepted until then (this load round included)
+   * may be gone with it, and so may the job records of payouts created until then (PostgreSQL's
+   * clock): the checks then ask PostgreSQL that those payouts finished, not Redis.
+   */
+  async markRedisDataLoss(): Promise<void> {
+    const round = this.load.rounds;
+    const [{ now }] = await this.cluster.sql<{ now: Date }>(`select clock_timestamp() as now`);
+    this.redisDataLoss = {
+      at: now,
+      acceptedBefore: this.load.accepted.filter((j) => j.round <= round).map((j) => j.id),
+      round,
+    };
   }
 
   /** Waits until some payouts are being paid, so a fault lands mid-batch. */
@@ -77,6 +96,8 @@ export interface Scenario {
   /** AOF fsync policy of its Redis. */
   appendfsync?: 'always' | 'everysec';
   env?: Record<string, string>;
+  /** Redis as a Sentinel deployment (a primary, a replica, three sentinels). */
+  sentinel?: boolean;
   /** Runs while the load runs; the suite starts and stops the load, settles and checks. */
   run(ctx: ScenarioContext): Promise<void>;
 }

@@ -29,6 +29,7 @@ async function runScenario(
     runDir,
     appendfsync: scenario.appendfsync ?? 'everysec',
     env: scenario.env,
+    sentinel: scenario.sentinel,
   });
   try {
     const load = new LoadDriver(cluster, {
@@ -50,7 +51,12 @@ async function runScenario(
     ctx.faultEndedAt ??= Date.now();
     const settleMs = await settle(cluster, size.settleMs);
     const settledAt = Date.now();
-    const verdict = await checkInvariants(cluster, load.acceptedJobs);
+    const loss = ctx.redisDataLoss;
+    const verdict = await checkInvariants(
+      cluster,
+      loss ? load.accepted.filter((j) => j.round > loss.round).map((j) => j.id) : load.acceptedJobs,
+      loss,
+    );
     await ctx.afterSettle?.(verdict);
     if (load.http.serverErrors > 0) {
       ctx.violations.push(
@@ -76,8 +82,10 @@ async function runScenario(
       settleMs,
       durationMs: Date.now() - started,
       http: load.http.toString(),
+      extra: ctx.summary,
       notes: [
         `${load.rounds} load rounds, ${load.acceptedJobs.size} jobs accepted by the API`,
+        ...verdict.notes,
         ...ctx.notes,
         ...verdict.failures.map((failure) => `failed job: ${failure}`),
       ],

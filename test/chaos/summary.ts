@@ -12,6 +12,8 @@ export interface ScenarioResult {
   settleMs: number;
   durationMs: number;
   http: string;
+  /** The scenario's own figures (Redis downtime, jobs lost and recovered). */
+  extra?: string;
   notes: string[];
   violations: string[];
 }
@@ -29,7 +31,8 @@ export function summaryLine(result: ScenarioResult): string {
     `charges=${f.charges} duplicates=${f.duplicates} lost=${f.lost} stuck=${f.stuck} ` +
     `ledger-mismatches=${f.ledgerMismatches} replays=${f.replays} stalled=${f.stalledJobs}${ticks} ` +
     `faults=${result.faults} recover=${seconds(result.recoveryMs)} settle=${seconds(result.settleMs)} ` +
-    `duration=${seconds(result.durationMs)} http={${result.http}} -> ${result.violations.length === 0 ? 'OK' : 'FAILED'}`
+    `duration=${seconds(result.durationMs)} http={${result.http}}` +
+    `${result.extra ? ` ${result.extra}` : ''} -> ${result.violations.length === 0 ? 'OK' : 'FAILED'}`
   );
 }
 

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { ExportRepository } from '../../src/exports/export.repository';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
+import { notificationJobId } from '../../src/payout/payout.notifier';
 import { RedisLossRecovery } from '../../src/recovery/redis-loss-recovery';
 import {
   appsOnTestRedis,
@@ -100,6 +101,20 @@ describe('Recovery of jobs Redis lost (real Redis + PostgreSQL)', () => {
     );
     expect(await undelivered(db)).toBe(payees.length);
     await flushAll(api); // also lifts the pause: it lived in Redis
+    // A worker that took a notification job just before the flush writes what its scripts set
+    // (processedOn, then its failure) into a key that no longer holds the job: a fragment, which
+    // must not pass for the job (seen in the redis-flush chaos scenario).
+    const [paid] = await query<{ id: string }>(
+      db,
+      "SELECT id FROM payouts WHERE status = 'paid' LIMIT 1",
+    );
+    const fragment = new Redis(api.config.redis.url);
+    await fragment.hset(notifications.toKey(notificationJobId(paid.id, 'paid')), {
+      processedOn: Date.now(),
+      attemptsMade: 1,
+      failedReason: 'No handler for job name "__default__" in this queue',
+    });
+    fragment.disconnect();
     expect(await recovery.check()).toMatchObject({
       lossSuspected: true,
       recovered: { payouts: 0, notifications: payees.length, exports: 0 },

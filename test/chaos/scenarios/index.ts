@@ -3,6 +3,8 @@ import { apiKill } from './api-kill';
 import { postgresTerminate } from './postgres-terminate';
 import { providerDegraded } from './provider-degraded';
 import { providerUnkind } from './provider-unkind';
+import { redisFailover } from './redis-failover';
+import { redisFlush } from './redis-flush';
 import { redisRestart } from './redis-restart';
 import { schedulerRestarts } from './scheduler-restarts';
 import { workerSigkill, workerSigterm } from './worker-kill';
@@ -13,6 +15,8 @@ export const SCENARIOS: Scenario[] = [
   workerSigkill,
   workerSigterm,
   redisRestart,
+  redisFlush,
+  redisFailover,
   postgresTerminate,
   providerDegraded,
   providerUnkind,

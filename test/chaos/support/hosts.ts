@@ -27,7 +27,17 @@ export interface HostNetwork {
   close(): void;
 }
 
-export const HOST_NAMES = ['redis', 'db', 'api1', 'api2', 'worker1', 'worker2', 'worker3'] as const;
+// redis2: the replica of the Sentinel scenario (last, so the other hosts keep their addresses).
+export const HOST_NAMES = [
+  'redis',
+  'db',
+  'api1',
+  'api2',
+  'worker1',
+  'worker2',
+  'worker3',
+  'redis2',
+] as const;
 
 class LoopbackNetwork implements HostNetwork {
   readonly kind = 'loopback';

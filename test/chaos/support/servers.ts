@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   dir: string;
   port: number;
   appendfsync: 'always' | 'everysec';
+  /** Starts as a replica of that server (a Sentinel deployment's second data node). */
+  replicaOf?: { address: string; port: number };
 }
 
 /** A redis-server with AOF persistence that can be killed and started again from its AOF. */
@@ -49,6 +51,14 @@ export class ChaosRedis {
     return `redis://${this.options.host.address}:${this.options.port}`;
   }
 
+  get address(): string {
+    return this.options.host.address;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
   /** What the test driver uses. */
   clientOptions(extra: RedisOptions = {}): RedisOptions {
     return { path: this.socket, ...extra };
@@ -59,7 +69,7 @@ export class ChaosRedis {
   }
 
   async start(): Promise<void> {
-    const { host, dir, port, appendfsync } = this.options;
+    const { host, dir, port, appendfsync, replicaOf } = this.options;
     const args = [
       ...['--port', String(port), '--bind', host.address],
       ...['--unixsocket', this.socket, '--unixsocketperm', '700'],
@@ -68,6 +78,7 @@ export class ChaosRedis {
       // Bound to a private test address without a password: protected mode would refuse clients.
       ...['--protected-mode', host.address === '127.0.0.1' ? 'yes' : 'no'],
       ...['--logfile', path.join(dir, 'redis.log')],
+      ...(replicaOf ? ['--replicaof', replicaOf.address, String(replicaOf.port)] : []),
     ];
     const { command, args: wrapped } = host.wrap(this.binary, args);
     const child = spawn(command, wrapped, { stdio: 'ignore' });
@@ -89,6 +100,76 @@ export class ChaosRedis {
 
   ping(): Promise<boolean> {
     return services.redisReachable(this.clientOptions({}));
+  }
+}
+
+export interface SentinelOptions {
+  host: Host;
+  dir: string;
+  port: number;
+  /** The name the sentinels know the primary by (REDIS_SENTINEL_NAME). */
+  name: string;
+  primary: { address: string; port: number };
+}
+
+/**
+ * A Redis Sentinel (`redis-server <conf> --sentinel`) on its test host, with short timings so a
+ * failover takes seconds: the primary is down after 1 s without an answer, 2 of 3 must agree.
+ * Like the data nodes it also listens on a Unix socket, for the driver.
+ */
+export class ChaosSentinel {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+  readonly socket: string;
+
+  private constructor(readonly options: SentinelOptions) {
+    this.socket = path.join(options.dir, 'sentinel.sock');
+  }
+
+  static async start(options: SentinelOptions): Promise<ChaosSentinel> {
+    const { host, dir, port, name, primary } = options;
+    fs.mkdirSync(dir, { recursive: true });
+    const sentinel = new ChaosSentinel(options);
+    const conf = path.join(dir, 'sentinel.conf');
+    // Sentinel rewrites its config file (replicas, other sentinels, epochs): one per sentinel.
+    fs.writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        `bind ${host.address}`,
+        `unixsocket ${sentinel.socket}`,
+        'unixsocketperm 700',
+        `protected-mode ${host.address === '127.0.0.1' ? 'yes' : 'no'}`,
+        `dir ${dir}`,
+        `logfile ${path.join(dir, 'sentinel.log')}`,
+        `sentinel monitor ${name} ${primary.address} ${primary.port} 2`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'),
+    );
+    const { command, args } = host.wrap(redisBinary(), [conf, '--sentinel']);
+    const child = spawn(command, args, { stdio: 'ignore' });
+    sentinel.child = child;
+    sentinel.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    await waitUntil(() => services.redisReachable({ path: sentinel.socket }), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: `sentinel on ${host.name} to answer (see ${dir}/sentinel.log)`,
+    });
+    return sentinel;
+  }
+
+  /** host:port as the app's REDIS_SENTINELS lists it. */
+  get endpoint(): string {
+    return `${this.options.host.address}:${this.options.port}`;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode) return;
+    this.child.kill(signal);
+    await this.exited;
   }
 }
 
