@@ -3,6 +3,7 @@ import { ExportRepository } from '../../src/exports/export.repository';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import { PayoutRepository } from '../../src/payout/payout.repository';
 import { QueueRegistry } from '../../src/queue';
+import { RedisGeneration } from '../../src/recovery/redis-generation';
 import { RedisLossRecovery } from '../../src/recovery/redis-loss-recovery';
 import {
   appsOnTestRedis,
@@ -260,10 +261,14 @@ describe('Recovery after a primary was demoted and promoted back (real Redis + P
   let b: TestRedis | undefined;
   let api: TestApp | undefined;
 
+  let onB: TestApp | undefined;
+
   afterEach(async () => {
     await api?.close();
+    await onB?.close();
     await a?.stop();
     await b?.stop();
+    api = onB = a = b = undefined;
   });
 
   it('counts as a loss, and the jobs it lost come back', async () => {
@@ -311,7 +316,8 @@ describe('Recovery after a primary was demoted and promoted back (real Redis + P
     );
     const queues = api.get(QueueRegistry);
     await waitUntil(
-      async () => (await queues.missingJobIds(QueueName.Payouts, [id]).catch(() => [])).length === 1,
+      async () =>
+        (await queues.missingJobIds(QueueName.Payouts, [id]).catch(() => [])).length === 1,
       { timeoutMs: 10_000, message: 'the app to read A again' },
     );
 
@@ -321,5 +327,40 @@ describe('Recovery after a primary was demoted and promoted back (real Redis + P
       confirmed: true,
     });
     expect(await queues.missingJobIds(QueueName.Payouts, [id])).toEqual([]);
+  });
+
+  it('a recovery in progress on the old primary does not hold back the new one', async () => {
+    a = await startTestRedis();
+    b = await startTestRedis();
+    const db = await createTestDatabase();
+    await redisCommand(b.url, 'REPLICAOF', '127.0.0.1', String(a.port));
+    api = await bootApp('api', a.url, db);
+    expect(await api.get(RedisLossRecovery).check()).toMatchObject({ confirmed: true });
+    await createPayees(db, [{ earnings: [1_100] }]);
+    await api.get(PayoutCycleService).runCycle();
+    const [id] = await openPayoutIds(db);
+    // A check on A starts a recovery (here: the marker was gone) whose marker replicates; A
+    // fails before that recovery confirms (or before its confirm reached B).
+    await redisCommand(a.url, 'DEL', `${api.config.redis.prefix}:redis-generation`);
+    expect(await api.get(RedisGeneration).check()).toMatchObject({
+      suspicion: expect.stringMatching(/^no generation marker/),
+    });
+    const aUrl = a.url;
+    await waitUntil(
+      async () =>
+        field(await replication(b!.url), 'master_repl_offset') ===
+        field(await replication(aUrl), 'master_repl_offset'),
+      { timeoutMs: 30_000, message: 'the replica to hold the recovery marker' },
+    );
+    await redisCommand(b.url, 'REPLICAOF', 'NO', 'ONE');
+    onB = await bootApp('api', b.url, db, sameQueues(api));
+    await api.close();
+    api = undefined;
+    await (await onB.queue(QueueName.Payouts).getJob(id))!.remove(); // a write lost with A
+    expect(await onB.get(RedisLossRecovery).check()).toMatchObject({
+      lossSuspected: true,
+      recovered: { payouts: 1 },
+      confirmed: true,
+    });
   });
 });
