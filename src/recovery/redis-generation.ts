@@ -51,10 +51,13 @@ export class RedisGeneration {
     const [marker, generation] = await Promise.all([client.get(this.key), this.generation(client)]);
     if (marker === generation) return { confirmation: { marker, generation } };
     const recoveringSince = marker?.startsWith('recovering:') ? Number(marker.split(':')[1]) : NaN;
-    if (Date.now() - recoveringSince < RECOVERY_STALE_MS) {
+    // A recovery started on another server (the marker replicated before a failover) is no
+    // recovery of this one: its confirm may even have been lost with that server.
+    const sameServer = marker?.endsWith(`@${generation}`) ?? false;
+    if (sameServer && Date.now() - recoveringSince < RECOVERY_STALE_MS) {
       return { recoveryInProgress: true, confirmation: { marker: marker!, generation } };
     }
-    const recovering = `recovering:${Date.now()}:${randomUUID()}`;
+    const recovering = `recovering:${Date.now()}:${randomUUID()}@${generation}`;
     await client.set(this.key, recovering);
     const suspicion: LossSuspicion =
       marker === null
