@@ -1,4 +1,6 @@
 import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { NotificationRepository } from '../../src/notifications/notification.repository';
 import { ExportRepository } from '../../src/exports/export.repository';
 import { PayoutCycleService } from '../../src/payout/payout-cycle.service';
 import { PayoutRepository } from '../../src/payout/payout.repository';
@@ -223,6 +225,34 @@ describe('Recovery of jobs Redis lost: review cases (real Redis + PostgreSQL)', 
     await waitForStatus(db, id, 'paid', 60_000);
     expect(await chargesFor(db, id)).toHaveLength(1);
     expect(await moneyInvariantViolations(db)).toEqual([]);
+  });
+
+  it('a notification whose sender held it when Redis lost its job is sent once that lease ends', async () => {
+    const db = await createTestDatabase();
+    const api = await boot('api', db);
+    const recovery = api.get(RedisLossRecovery);
+    await createPayees(db, [{ earnings: [1_100] }]);
+    await api.get(PayoutCycleService).runCycle();
+    const [id] = await openPayoutIds(db);
+    expect(await recovery.check()).toMatchObject({ lossSuspected: true, confirmed: true });
+    await api.queue(QueueName.Notifications).pause();
+    await boot('worker', db, sameQueues(api));
+    await waitForStatus(db, id, 'paid');
+
+    // A sender took the notification's lease (it is in the SMTP exchange) and then dies with
+    // Redis, or its answer comes late: the lease ends in 10 s, nobody records an attempt.
+    const notifications = api.get(NotificationRepository);
+    const row = await notifications.ensureForPayout(id, 'paid');
+    expect(await notifications.claim(row!.id, randomUUID(), 10_000)).toBeDefined();
+    await flushAll(api);
+    expect(await recovery.check()).toMatchObject({
+      recovered: { notifications: 1 },
+      confirmed: true,
+    });
+    await waitUntil(async () => (await undelivered(db)) === 0, {
+      timeoutMs: 60_000,
+      message: 'the notification to be sent once the lease ended',
+    });
   });
 
   it('a sweep that fails does not hold the next check back', async () => {
