@@ -37,6 +37,9 @@ export class BenchAnalyticsProcessor {
 
   @JobHandler(JobName.QueueCleanup)
   async handleQueueCleanup(): Promise<void> {}
+
+  @JobHandler(JobName.RedisLossCheck)
+  async handleRedisLossCheck(): Promise<void> {}
 }
 
 @Injectable()

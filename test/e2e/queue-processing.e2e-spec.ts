@@ -73,6 +73,9 @@ class AnalyticsTestProcessor {
   @JobHandler(JobName.QueueCleanup) handleCleanup(job: Job) {
     return this.r.run(JobName.QueueCleanup, job);
   }
+  @JobHandler(JobName.RedisLossCheck) handleRedisLossCheck(job: Job) {
+    return this.r.run(JobName.RedisLossCheck, job);
+  }
 }
 
 @Injectable()
