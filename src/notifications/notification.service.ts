@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { randomUUID } from 'node:crypto';
 import { Notification, NotificationStatus } from '../database';
-import { PermanentJobError } from '../queue';
+import { PermanentJobError, RetryLaterError } from '../queue';
 import { isPermanentMailError, MAILER, Mailer } from './mailer';
 import { NotificationRepository } from './notification.repository';
 import { payoutNotificationKey } from './payout-message';
@@ -23,6 +23,9 @@ export type DeliveryOutcome =
  * (its worker died or froze): above the SMTP timeouts of SmtpMailer (10 s + 10 s + 30 s).
  */
 export const SEND_LEASE_MS = 60_000;
+
+/** Clocks of PostgreSQL and the worker differ a little: retry a held notification just after. */
+const LEASE_MARGIN_MS = 250;
 
 /**
  * Delivers the email of a finished payout once: the notification row is created once per payout
@@ -71,10 +74,13 @@ export class NotificationService {
       if (row && row.status !== 'pending') {
         return { outcome: 'duplicate', notificationId: row.id, status: row.status };
       }
-      // Another run is sending it now: try again after the backoff (its lease may lapse).
-      throw new Error(
+      // Another run is sending it now: try again just after its lease ends (it finished, or it
+      // died: a job re-created after Redis lost it must not spend its attempts before that).
+      const leaseEndsInMs = row?.lease_until ? row.lease_until.getTime() - Date.now() : 0;
+      throw new RetryLaterError(
         `Notification ${notification.id} is being sent by another run (lease until ` +
-          `${row?.lease_until?.toISOString() ?? 'unknown'}): will try again`,
+          `${row?.lease_until?.toISOString() ?? 'unknown'}): will try again when it ends`,
+        Math.max(0, leaseEndsInMs) + LEASE_MARGIN_MS,
       );
     }
     return this.send(claimed, token, attempt);

@@ -152,7 +152,10 @@ export class ReconcilerService {
         return;
       }
       // An active job whose holder froze comes back through Bull's stalled check by itself.
-      if (result.outcome !== 'retry' || state === 'active') {
+      // A live holder whose job is gone (Redis lost it under it) gets one: if that run ends in
+      // a retry, nothing else would run it; the new job waits for the lease like any busy job.
+      const heldWithoutJob = result.outcome === 'busy' && state === 'missing';
+      if (!heldWithoutJob && (result.outcome !== 'retry' || state === 'active')) {
         summary.stillQueued += 1;
         return;
       }

@@ -59,8 +59,16 @@ export class RedisLossRecovery {
     if (!check.suspicion) return { lossSuspected: false };
     this.detected.inc({ reason: reasonLabel(check.suspicion) });
     this.logger.warn(`Redis data loss suspected (${check.suspicion}): recovering owed jobs`);
-    const { payouts, notifications } = await this.reconciler.recoverLostJobs();
-    const exports = await this.exports.recoverLostJobs();
+    let swept: { payouts: number; notifications: number; exports: number };
+    try {
+      const lost = await this.reconciler.recoverLostJobs();
+      swept = { ...lost, exports: await this.exports.recoverLostJobs() };
+    } catch (error) {
+      // Not left "in progress" for RECOVERY_STALE_MS: the next check (10 s) sweeps again.
+      await this.generation.abandon(check.confirmation).catch(() => undefined);
+      throw error;
+    }
+    const { payouts, notifications, exports } = swept;
     this.recovered.inc({ queue: QueueName.Payouts }, payouts);
     this.recovered.inc({ queue: QueueName.Notifications }, notifications);
     this.recovered.inc({ queue: QueueName.Exports }, exports);
