@@ -212,4 +212,18 @@ export class PayoutRepository {
       SELECT id, ${status}, ${status}, ${detail}, ${correlationId} FROM touched
     `.execute(this.db);
   }
+
+  /** `note` for many open payouts at once, each event with its payout's current status. */
+  async noteMany(ids: readonly string[], detail: string, correlationId: string | null) {
+    if (ids.length === 0) return;
+    await sql`
+      WITH touched AS (
+        UPDATE payouts SET updated_at = now()
+        WHERE id = ANY(${[...ids]}::uuid[])
+        RETURNING id, status
+      )
+      INSERT INTO payout_events (payout_id, from_status, to_status, detail, correlation_id)
+      SELECT id, status, status, ${detail}, ${correlationId} FROM touched
+    `.execute(this.db);
+  }
 }

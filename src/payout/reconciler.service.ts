@@ -96,8 +96,23 @@ export class ReconcilerService {
           open.map((payout) => payout.id),
         ),
       );
-      for (const payout of open) {
-        if (missing.has(payout.id)) await this.reconcileOne(payout, summary);
+      const lost = open.filter((payout) => missing.has(payout.id));
+      // Nobody can have moved their money: one bulk enqueue and one note for the whole page.
+      const plain = lost.filter(
+        (payout) => payout.outcome_unknown_at === null && !leaseLapsed(payout),
+      );
+      await this.producer.enqueueBulk(
+        JobName.PayoutProcess,
+        plain.map(({ id }) => ({ payload: { payoutId: id }, jobId: id })),
+      );
+      await this.payouts.noteMany(
+        plain.map(({ id }) => id),
+        're-enqueued by the reconciler (job missing from Redis)',
+        this.correlation.id ?? null,
+      );
+      summary.requeued += plain.length;
+      for (const payout of lost) {
+        if (!plain.includes(payout)) await this.reconcileOne(payout, summary);
       }
     }
     return {
@@ -133,19 +148,18 @@ export class ReconcilerService {
     const queue = this.producer.queue(QueueName.Payouts);
     const job = await queue.getJob(payout.id);
     const state = job ? await job.getState() : 'missing';
-    const leaseLapsed =
-      payout.lease_expires_at !== null && new Date(payout.lease_expires_at) <= new Date();
+    const lapsed = leaseLapsed(payout);
     if (QUEUED_STATES.has(state)) {
       // A job waiting for a lease that has now lapsed need not wait any longer.
-      if (state === 'delayed' && leaseLapsed) await job?.promote();
+      if (state === 'delayed' && lapsed) await job?.promote();
       summary.stillQueued += 1;
       return;
     }
-    if (state === 'active' && !leaseLapsed) {
+    if (state === 'active' && !lapsed) {
       summary.stillQueued += 1; // a live worker is on it
       return;
     }
-    if (payout.outcome_unknown_at !== null || leaseLapsed) {
+    if (payout.outcome_unknown_at !== null || lapsed) {
       const result = await this.processing.resolveByLookup(payout.id);
       if (result.outcome === 'paid' || result.outcome === 'failed') {
         summary.resolved += 1;
@@ -175,4 +189,8 @@ export class ReconcilerService {
     );
     summary.requeued += 1;
   }
+}
+
+function leaseLapsed(payout: Payout): boolean {
+  return payout.lease_expires_at !== null && new Date(payout.lease_expires_at) <= new Date();
 }
