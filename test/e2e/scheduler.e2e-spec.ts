@@ -48,6 +48,20 @@ async function runs(databaseUrl: string): Promise<RunRow[]> {
   return rows.map(({ tick_at, ...row }) => ({ ...row, tick: tick_at.getTime() }));
 }
 
+/**
+ * The runs once the newest has finished: ticks keep coming while the workers run, and the one
+ * read in the middle of its run is still `running` (a run takes milliseconds: poll for it).
+ */
+async function settledRuns(databaseUrl: string): Promise<RunRow[]> {
+  return waitUntil(
+    async () => {
+      const rows = await runs(databaseUrl);
+      return rows.at(-1)?.status === 'running' ? undefined : rows;
+    },
+    { timeoutMs: 10_000, message: 'the newest run to finish' },
+  );
+}
+
 /** Runs whose tick is later than `after` (and, optionally, made by this trigger). */
 async function runsAfter(databaseUrl: string, after: number, trigger?: string): Promise<RunRow[]> {
   return (await runs(databaseUrl)).filter(
@@ -406,7 +420,7 @@ describe('Scheduler in real worker processes (real Redis and PostgreSQL)', () =>
       timeoutMs: 30_000,
       message: 'ticks after the legacy instance stopped',
     });
-    const rows = await runs(databaseUrl);
+    const rows = await settledRuns(databaseUrl);
     expectEverySecondOnce(rows, rows[0].tick, rows.at(-1)!.tick);
     // After it stopped, ticks arrive as jobs again.
     expect((await runsAfter(databaseUrl, mark)).every((r) => r.runner === 'queue')).toBe(true);
