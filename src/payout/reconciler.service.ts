@@ -98,9 +98,9 @@ export class ReconcilerService {
       );
       const lost = open.filter((payout) => missing.has(payout.id));
       // Nobody can have moved their money: one bulk enqueue and one note for the whole page.
-      const plain = lost.filter(
-        (payout) => payout.outcome_unknown_at === null && !leaseLapsed(payout),
-      );
+      const mayHaveMoved = (payout: Payout) =>
+        payout.outcome_unknown_at !== null || leaseLapsed(payout);
+      const plain = lost.filter((payout) => !mayHaveMoved(payout));
       await this.producer.enqueueBulk(
         JobName.PayoutProcess,
         plain.map(({ id }) => ({ payload: { payoutId: id }, jobId: id })),
@@ -111,9 +111,7 @@ export class ReconcilerService {
         this.correlation.id ?? null,
       );
       summary.requeued += plain.length;
-      for (const payout of lost) {
-        if (!plain.includes(payout)) await this.reconcileOne(payout, summary);
-      }
+      for (const payout of lost.filter(mayHaveMoved)) await this.reconcileOne(payout, summary);
     }
     return {
       payouts: summary.requeued + summary.resolved,

@@ -283,25 +283,16 @@ export class ChaosCluster {
     const deployment = this.sentinel;
     if (!deployment) throw new Error('This cluster has no sentinels');
     for (const sentinel of deployment.sentinels) {
-      const client = new Redis({
-        path: sentinel.socket,
-        lazyConnect: true,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
+      // A sentinel that does not answer (undefined): ask the next one.
+      const primary = await overSocket(sentinel.socket, async (client) => {
         const [address, port] = (await client.call(
           'SENTINEL',
           'get-master-addr-by-name',
           deployment.name,
         )) as [string, string];
         return deployment.nodes.find((n) => n.address === address && n.port === Number(port));
-      } catch {
-        // that sentinel is not answering: ask the next one
-      } finally {
-        client.disconnect();
-      }
+      });
+      if (primary) return primary;
     }
     return undefined;
   }
@@ -335,14 +326,7 @@ export class ChaosCluster {
     await waitUntil(
       async () => {
         for (const sentinel of deployment.sentinels) {
-          const client = new Redis({
-            path: sentinel.socket,
-            lazyConnect: true,
-            retryStrategy: () => null,
-          });
-          client.on('error', () => undefined);
-          try {
-            await client.connect();
+          const ready = await overSocket(sentinel.socket, async (client) => {
             const replicas = (await client.call(
               'SENTINEL',
               'replicas',
@@ -358,12 +342,9 @@ export class ChaosCluster {
               const link = fields[fields.indexOf('master-link-status') + 1];
               return !/down|disconnected/.test(flags) && link === 'ok';
             });
-            if (linked.length < 1 || others.length < 2) return false;
-          } catch {
-            return false;
-          } finally {
-            client.disconnect();
-          }
+            return linked.length >= 1 && others.length >= 2;
+          });
+          if (!ready) return false;
         }
         return true;
       },
@@ -378,11 +359,19 @@ export class ChaosCluster {
 
 /** ROLE of a data node over its socket ('master', 'slave'), or undefined when it does not answer. */
 async function serverRole(node: ChaosRedis): Promise<string | undefined> {
-  const client = new Redis({ path: node.socket, lazyConnect: true, retryStrategy: () => null });
+  return overSocket(node.socket, async (client) => ((await client.call('ROLE')) as string[])[0]);
+}
+
+/** One question to a Redis server or sentinel over its socket; undefined when it does not answer. */
+async function overSocket<T>(
+  socket: string,
+  ask: (client: Redis) => Promise<T>,
+): Promise<T | undefined> {
+  const client = new Redis({ path: socket, lazyConnect: true, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return ((await client.call('ROLE')) as string[])[0];
+    return await ask(client);
   } catch {
     return undefined;
   } finally {

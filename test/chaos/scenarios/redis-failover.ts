@@ -4,6 +4,7 @@ import {
   burstUntilQueued,
   checkRecovery,
   countByQueue,
+  lossSummary,
   expectSameProcesses,
   missingJobs,
   payoutsWithoutJob,
@@ -81,9 +82,7 @@ export const redisFailover: Scenario = {
       expectSameProcesses(ctx, pids, 'after the settle');
       ctx.summary =
         `redis={promoted=${((promotedMs ?? 0) / 1000).toFixed(1)}s down=${(outage.downMs / 1000).toFixed(1)}s ` +
-        `answers=${answers} lost=${countByQueue(lost)} open-without-job=${orphans.length} ` +
-        `swept-after=${(sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
-        `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}}`;
+        `answers=${answers} ${lossSummary({ lost, orphans: orphans.length, sweptMs, recovery })}}`;
     };
   },
 };

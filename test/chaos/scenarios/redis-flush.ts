@@ -4,6 +4,7 @@ import {
   burstUntilQueued,
   checkRecovery,
   countByQueue,
+  lossSummary,
   expectSameProcesses,
   loginAgain,
   missingJobs,
@@ -87,9 +88,7 @@ export const redisFlush: Scenario = {
       expectSameProcesses(ctx, pids, 'after the settle');
       ctx.summary =
         `redis={down=${(outage.downMs / 1000).toFixed(1)}s answers=${answers} ` +
-        `lost=${countByQueue(lost)} open-without-job=${orphans.length} ` +
-        `swept-after=${(sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
-        `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}}`;
+        `${lossSummary({ lost, orphans: orphans.length, sweptMs, recovery })}}`;
     };
   },
 };

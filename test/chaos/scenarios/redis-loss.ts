@@ -292,3 +292,18 @@ export async function burstUntilQueued(ctx: ScenarioContext): Promise<number> {
   redis.disconnect();
   return waiting;
 }
+
+/** The summary line's account of what was lost and found again (the `redis={...}` block's tail). */
+export function lossSummary(run: {
+  lost: Map<string, string[]>;
+  orphans: number;
+  sweptMs: number;
+  recovery: Awaited<ReturnType<typeof checkRecovery>>;
+}): string {
+  const { recovery } = run;
+  return (
+    `lost=${countByQueue(run.lost)} open-without-job=${run.orphans} ` +
+    `swept-after=${(run.sweptMs / 1000).toFixed(1)}s recovered={payouts:${recovery.swept.payouts},notifications:${recovery.swept.notifications}} ` +
+    `payout-events=${recovery.reenqueued} lost-notifications-delivered=${recovery.notified}/${recovery.notificationsLost}`
+  );
+}
